@@ -1,0 +1,33 @@
+/* cli — the shared plumbing of contractctl's subcommands. */
+#ifndef CD_CLI_CLI_H
+#define CD_CLI_CLI_H
+
+#include "config/config.h"
+
+struct db_conn;
+struct privdb;
+
+typedef struct cli_ctx {
+	config *cfg;
+	const char *config_path;  /* NULL when running on defaults */
+	struct db_conn *db;       /* opened on demand by cli_db_open */
+	struct privdb *privdb;    /* a private MariaDB this process started */
+} cli_ctx;
+
+/* Opens the database the configuration names, starting the private MariaDB
+ * under the state directory when no URL is configured and it is not running
+ * already (it is stopped again by cli_close). Prints a clear error and
+ * returns -1 on failure. */
+int cli_db_open(cli_ctx *ctx);
+/* Closes what cli_db_open opened. */
+void cli_close(cli_ctx *ctx);
+
+/* Each subcommand gets the words after its name; returns the exit status. */
+typedef int (*cli_command_fn)(cli_ctx *ctx, int argc, char **argv);
+
+int cmd_db(cli_ctx *ctx, int argc, char **argv);
+int cmd_dealer(cli_ctx *ctx, int argc, char **argv);
+int cmd_key(cli_ctx *ctx, int argc, char **argv);
+int cmd_plugin(cli_ctx *ctx, int argc, char **argv);
+
+#endif
