@@ -53,6 +53,17 @@ set_str(char **slot, const char *value)
 	*slot = value[0] ? xstrdup(value) : NULL;
 }
 
+/* Sets a path, relative ones resolved against the file's directory; an
+ * empty value unsets it. */
+static void
+set_path(config *c, char **slot, const char *value)
+{
+	char *p = value[0] ? config_resolve_path(c, value) : xstrdup("");
+
+	set_str(slot, p);
+	free(p);
+}
+
 static int
 parse_int(const char *value, long min, long max, long *out)
 {
@@ -135,16 +146,13 @@ apply(config *c, const char *section, const char *key, const char *value)
 		} else if (strcmp(key, "state_dir") == 0) {
 			if (!value[0])
 				return -1;
-			char *p = config_resolve_path(c, value);
-			set_str(&c->state_dir, p);
-			free(p);
-		} else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls_key") == 0 ||
-		    strcmp(key, "tls_client_ca") == 0) {
-			char **slot = key[4] == 'c' && key[5] == 'e' ? &c->tls_cert :
-			    key[4] == 'k' ? &c->tls_key : &c->tls_client_ca;
-			char *p = value[0] ? config_resolve_path(c, value) : xstrdup("");
-			set_str(slot, p);
-			free(p);
+			set_path(c, &c->state_dir, value);
+		} else if (strcmp(key, "tls_cert") == 0) {
+			set_path(c, &c->tls_cert, value);
+		} else if (strcmp(key, "tls_key") == 0) {
+			set_path(c, &c->tls_key, value);
+		} else if (strcmp(key, "tls_client_ca") == 0) {
+			set_path(c, &c->tls_client_ca, value);
 		} else if (strcmp(key, "max_body") == 0) {
 			if (parse_int(value, 1024, 1L << 30, &n))
 				return -1;
@@ -185,9 +193,7 @@ apply(config *c, const char *section, const char *key, const char *value)
 	}
 	if (strcmp(section, "plugins") == 0) {
 		if (strcmp(key, "dir") == 0) {
-			char *p = config_resolve_path(c, value);
-			set_str(&c->plugin_dir, p);
-			free(p);
+			set_path(c, &c->plugin_dir, value);
 			return 0;
 		}
 		return 1;
@@ -241,8 +247,9 @@ config_load(const char *path, char *err, size_t errlen)
 			*end = '\0';
 			char *name = trim(s + 1);
 			/* "[plugin  x]" and "[plugin x]" are the same section */
-			if (strncmp(name, "plugin", 6) == 0 && isspace((unsigned char)name[6])) {
-				char *pname = trim(name + 7);
+			if (strncmp(name, "plugin", 6) == 0 &&
+			    (name[6] == '\0' || isspace((unsigned char)name[6]))) {
+				char *pname = trim(name + 6);
 				if (*pname == '\0') {
 					snprintf(err, errlen, "%s:%d: plugin section needs a name", path,
 					    lineno);

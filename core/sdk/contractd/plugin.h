@@ -31,11 +31,21 @@
  *    can tell whether a later field exists (CD_HAS_FIELD).
  *  - Ownership. What the host passes in is borrowed for the duration of the
  *    call: copy what you keep. What you return goes into structures the host
- *    provides. Error messages go into the host's cd_error buffer through
- *    host->error_set. Nothing is freed by the side that did not allocate it;
- *    the state your init creates is freed by your fini.
- *  - Threads. Operations are called from several threads at once with the
- *    same state: treat it as read-only after init, or lock.
+ *    provides, zeroed and with struct_size set before the call. Error
+ *    messages go into the host's cd_error buffer through host->error_set;
+ *    every error status should come with one that says what is wrong.
+ *    Nothing is freed by the side that did not allocate it; the state your
+ *    init creates is freed by your fini.
+ *  - Lifecycle and threads. Each "[plugin NAME]" section of contractd.conf
+ *    is one instance: init runs once for it, on one thread, before any
+ *    operation; the same file configured twice gets two inits and two
+ *    states. Operations are then called from several threads at once with
+ *    the same state: treat it as read-only after init, or lock. A reload
+ *    (SIGHUP) loads a fresh copy of the file and inits it while the old
+ *    instance still serves requests; the old instance's fini runs once
+ *    its last operation has returned, on whichever thread finished last.
+ *    Static variables are therefore not shared between reloads, and
+ *    neither is anything else: keep what an instance needs in its state.
  *  - Money. Amounts are int64_t minor units of the request's currency (cents
  *    for EUR, yen for JPY). Never use floating point for money: use the
  *    host's money helpers, which round with a named mode and report overflow.
@@ -60,6 +70,8 @@ extern "C" {
 #define CD_PLUGIN_ABI_MAJOR 1
 #define CD_PLUGIN_ABI_MINOR 0
 #define CD_PLUGIN_ENTRY_NAME "contractd_plugin_entry"
+/* The longest descriptor name or version the host accepts. */
+#define CD_PLUGIN_NAME_MAX 64
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CD_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -224,7 +236,8 @@ typedef struct cd_line {
 
 /* The host's output array for lines: write at most capacity, set count.
  * When capacity is too small, return CD_ERR_OVERFLOW and set count to the
- * number needed; the host retries with a larger array. */
+ * number needed; the host retries once with an array that large (up to a
+ * limit of its own). Each item's struct_size is set by the host. */
 typedef struct cd_lines {
 	cd_line *items;
 	size_t capacity;
@@ -267,6 +280,7 @@ typedef struct cd_pricing_result {
 	char explanation[256];
 } cd_pricing_result;
 
+/* Required: quote. */
 typedef struct cd_pricing_ops {
 	uint32_t struct_size;
 	cd_status (*quote)(void *state, const cd_pricing_request *req, cd_pricing_result *out,
@@ -300,6 +314,7 @@ typedef struct cd_billing_request {
 	size_t nparams;
 } cd_billing_request;
 
+/* Required: price_labor. */
 typedef struct cd_billing_ops {
 	uint32_t struct_size;
 	cd_status (*price_labor)(void *state, const cd_billing_request *req, cd_lines *out,
@@ -333,6 +348,7 @@ typedef struct cd_parts_request {
 	size_t nparams;
 } cd_parts_request;
 
+/* Required: price_parts. */
 typedef struct cd_parts_ops {
 	uint32_t struct_size;
 	cd_status (*price_parts)(void *state, const cd_parts_request *req, cd_lines *out,
@@ -357,9 +373,12 @@ typedef struct cd_plugin_descriptor {
 	uint32_t struct_size; /* sizeof(cd_plugin_descriptor) at compile time */
 
 	cd_plugin_kind kind;
+	/* Up to CD_PLUGIN_NAME_MAX letters, digits, '.', '_' or '-'. */
 	const char *name;     /* e.g. "pricing-percent" */
-	const char *version;  /* the plugin's own version, e.g. "1.2.0" */
-	const char *description;
+	/* The plugin's own version, e.g. "1.2.0"; up to CD_PLUGIN_NAME_MAX
+	 * letters, digits, '.', '_', '-', '+' or '~'. Priced results record it. */
+	const char *version;
+	const char *description; /* one line for humans; may be NULL */
 
 	/* Called once per load with the host services (valid until fini) and
 	 * the plugin's context; sets *state to whatever the operations need.
@@ -370,7 +389,8 @@ typedef struct cd_plugin_descriptor {
 	/* Frees what init made. May be NULL. */
 	void (*fini)(void *state);
 
-	/* The operations of this kind. */
+	/* The operations of this kind: the table must be present, start with
+	 * CD_OPS_HEADER and fill the kind's required operation. */
 	union {
 		const cd_pricing_ops *pricing;
 		const cd_billing_ops *billing;
