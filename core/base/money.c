@@ -6,8 +6,8 @@
 
 /* Products of two int64_t values need 127 bits; __int128 holds them
  * exactly, so every rounding below works on the true rational value. */
-typedef __int128 i128;
-typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
 
 #define U64_2POW63 ((uint64_t)INT64_MAX + 1)
 

@@ -538,6 +538,12 @@ call_lines(const loaded_plugin *p, const cd_billing_request *breq,
 		out.items = NULL;
 		out.capacity = out.count;
 	}
+	if (st == CD_ERR_OVERFLOW && out.count > out.capacity) {
+		snprintf(err, errlen, "plugin %s: %s asked for more room again (%zu lines) after a "
+		    "retry with the %zu it asked for first", p->ctx.name, op, out.count,
+		    out.capacity);
+		goto out;
+	}
 	st = call_result(p, op, st, msg, err, errlen);
 	if (st != CD_OK)
 		goto out;

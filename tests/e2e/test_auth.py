@@ -5,6 +5,7 @@ import secrets
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import KEY_RE, check, eq, expect_error, expect_status, parse_xml, q, xml_text  # noqa: E402

@@ -7,6 +7,7 @@ import ssl
 import sys
 import warnings
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, eq, expect_status, parse_xml, xml_text  # noqa: E402

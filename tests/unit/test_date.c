@@ -302,20 +302,14 @@ parse_rejects_anything_but_yyyy_mm_dd(void **state)
 		"24-01-01", "02024-01-01", "2024-01-01x", "2024-01-01 ", " 2024-01-01",
 		"2024-01-01T00:00", "2024-01-01\n", "2024/01/01", "20240101", "2024-0101",
 		"2024--1-01", "+2024-01-01", "-2024-01-01", "2024-01", "2024", "", "-",
-		"----------", "2024-0a-01", "2024-01-0b", "2O24-01-01", "2024-01-01\0junk",
-		"2024\xe2\x80\x9101-01", /* non-breaking hyphen */
+		"----------", "2024-0a-01", "2024-01-0b", "2O24-01-01",
+		"2024\342\200\22101-01", /* U+2011 non-breaking hyphen */
 		"１９７０-01-01", /* fullwidth digits */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		date_t d = 4242;
-		int rc = date_parse(bad[i], &d);
-		/* Text after an embedded NUL is invisible to C; that one is fine. */
-		if (strcmp(bad[i], "2024-01-01") == 0) {
-			assert_int_equal(rc, 0);
-			continue;
-		}
-		if (rc != -1)
+		if (date_parse(bad[i], &d) != -1)
 			fail_msg("\"%s\" accepted", bad[i]);
 		assert_int_equal(d, 4242);
 	}

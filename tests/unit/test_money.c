@@ -13,7 +13,7 @@
 
 #include "base/money.h"
 
-typedef __int128 i128;
+__extension__ typedef __int128 i128;
 
 /* splitmix64: a fixed-seed generator so every run checks the same inputs. */
 static uint64_t rng_state;

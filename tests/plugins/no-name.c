@@ -1,0 +1,16 @@
+/* no-name — the descriptor has no name. */
+#include "test-plugin.h"
+
+static const cd_plugin_descriptor desc = {
+	CD_PLUGIN_DESCRIPTOR_HEADER,
+	.kind = CD_PLUGIN_PRICING,
+	.name = NULL,
+	.version = "1.0.0",
+	.ops.pricing = &stub_pricing_ops,
+};
+
+CD_PLUGIN_EXPORT const cd_plugin_descriptor *
+contractd_plugin_entry(void)
+{
+	return &desc;
+}
