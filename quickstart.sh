@@ -78,6 +78,7 @@ dir = ../build/plugins
 [plugin example-flat]
 file = example-flat/.libs/example-flat.so
 rate = 0.08
+currency = EUR
 minimum = 49.00
 EOF
 	local ctl=("$here/build/contractctl" -c "$dir/contractd.conf")

@@ -111,7 +111,8 @@ read_file(const char *path, unsigned char **data, size_t *len, char *why, size_t
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(why, whylen, "cannot read: %s", n < 0 ? strerror(errno) : "file shrank");
+			snprintf(why, whylen, "cannot read: %s",
+			    n < 0 ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		got += (size_t)n;
@@ -233,7 +234,8 @@ check_ops(const cd_plugin_descriptor *d, char *why, size_t whylen)
 		break;
 	}
 	if (table == NULL) {
-		snprintf(why, whylen, "%s plugin has no operations table (ops.%s is NULL)", kind, kind);
+		snprintf(why, whylen, "%s plugin has no operations table (ops.%s is NULL)", kind,
+		    kind);
 		return -1;
 	}
 	if (size < need) {
@@ -345,7 +347,7 @@ plugin_load(const plugin_spec *spec, char *err, size_t errlen)
 	const char *file = spec->path;
 	const cd_plugin_descriptor *d;
 	cd_plugin_entry_fn entry;
-	loaded_plugin *p = xcalloc(1, sizeof *p);
+	loaded_plugin *p = xcalloc(1, sizeof *p), *result = NULL;
 	unsigned char *data = NULL;
 	char *copy = NULL, why[768], msg[PLUGIN_MSG_MAX];
 	cd_error e = { msg, sizeof msg };
@@ -356,15 +358,15 @@ plugin_load(const plugin_spec *spec, char *err, size_t errlen)
 	p->path = realpath(file, NULL);
 	if (p->path == NULL) {
 		snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (read_file(p->path, &data, &len, why, sizeof why) != 0)
-		goto fail;
+		goto out;
 	sha256_hex(data, len, p->sha256);
 	if (spec->cache_dir != NULL) {
 		copy = write_copy(spec->cache_dir, p->path, p->sha256, data, len, why, sizeof why);
 		if (copy == NULL)
-			goto fail;
+			goto out;
 	}
 
 	/* RTLD_NOW: an unresolved symbol is a refusal now, not a crash in the
@@ -376,23 +378,24 @@ plugin_load(const plugin_spec *spec, char *err, size_t errlen)
 	if (p->handle == NULL) {
 		const char *dl = dlerror();
 		snprintf(why, sizeof why, "cannot load: %s", dl ? dl : "unknown dlopen error");
-		goto fail;
+		goto out;
 	}
 	entry = (cd_plugin_entry_fn)dlsym(p->handle, CD_PLUGIN_ENTRY_NAME);
 	if (entry == NULL) {
 		snprintf(why, sizeof why,
 		    "does not export %s(): not a contractd plugin, or its entry function lacks "
 		    "CD_PLUGIN_EXPORT", CD_PLUGIN_ENTRY_NAME);
-		goto fail;
+		goto out;
 	}
+	/* The first and only code of the plugin to run before the checks. */
 	d = entry();
 	if (d == NULL) {
 		snprintf(why, sizeof why, "%s() returned NULL instead of a descriptor",
 		    CD_PLUGIN_ENTRY_NAME);
-		goto fail;
+		goto out;
 	}
 	if (check_descriptor(d, why, sizeof why) != 0)
-		goto fail;
+		goto out;
 	p->desc = d;
 
 	ctx_fill(&p->ctx, spec, spec->name ? spec->name : d->name);
@@ -404,24 +407,25 @@ plugin_load(const plugin_spec *spec, char *err, size_t errlen)
 		if (st != CD_OK) {
 			snprintf(why, sizeof why, "init of %s %s failed (%s): %s", d->name, d->version,
 			    plugin_status_name(st), msg[0] ? msg : "the plugin gave no message");
-			goto fail;
+			goto out;
 		}
+	}
+	result = p;
+	p = NULL;
+out:
+	if (p != NULL) {
+		/* Refused: nothing of it stays, and fini is not called. */
+		snprintf(err, errlen, "plugin %s: %s", file, why);
+		if (ctx_made)
+			ctx_free(&p->ctx);
+		if (p->handle != NULL)
+			dlclose(p->handle);
+		free(p->path);
+		free(p);
 	}
 	free(data);
 	free(copy);
-	return p;
-
-fail:
-	snprintf(err, errlen, "plugin %s: %s", file, why);
-	if (ctx_made)
-		ctx_free(&p->ctx);
-	if (p->handle != NULL)
-		dlclose(p->handle);
-	free(p->path);
-	free(p);
-	free(data);
-	free(copy);
-	return NULL;
+	return result;
 }
 
 void

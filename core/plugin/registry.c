@@ -43,6 +43,14 @@ set_destroy(plugin_set *set, size_t n)
 	free(set);
 }
 
+char *
+plugin_file_path(const config *cfg, const char *file)
+{
+	if (file[0] == '/' || cfg->plugin_dir == NULL)
+		return xstrdup(file);
+	return xasprintf("%s/%s", cfg->plugin_dir, file);
+}
+
 /* Loads every configured plugin, all or none: see registry.h. */
 plugin_set *
 plugin_set_load(const config *cfg, const char *cache_dir, char *err, size_t errlen)
@@ -69,10 +77,7 @@ plugin_set_load(const config *cfg, const char *cache_dir, char *err, size_t errl
 			snprintf(err, errlen, "[plugin %s] has no 'file'", pc->name);
 			goto fail;
 		}
-		if (pc->file[0] == '/' || cfg->plugin_dir == NULL)
-			path = xstrdup(pc->file);
-		else
-			path = xasprintf("%s/%s", cfg->plugin_dir, pc->file);
+		path = plugin_file_path(cfg, pc->file);
 		spec.path = path;
 		set->plugins[loaded] = plugin_load(&spec, err, errlen);
 		free(path);

@@ -36,6 +36,9 @@ typedef struct plugin_registry plugin_registry;
  * plugin_registry_swap() or plugin_set_release(); or NULL with the first
  * failure in err, after unloading (fini, dlclose) whatever had loaded. */
 plugin_set *plugin_set_load(const config *cfg, const char *cache_dir, char *err, size_t errlen);
+/* The path of a configured plugin file: file itself when absolute, else
+ * resolved against cfg->plugin_dir. A new string the caller frees. */
+char *plugin_file_path(const config *cfg, const char *file);
 /* Drops one reference; the last one finalises every plugin in the set, in
  * reverse load order, on the calling thread. NULL is fine. */
 void plugin_set_release(plugin_set *set);

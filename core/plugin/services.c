@@ -72,7 +72,9 @@ svc_config_get_int(const cd_plugin_ctx *ctx, const char *key, int64_t *out, cd_e
 	char *end;
 	long long n;
 
-	if (v == NULL || out == NULL)
+	if (out == NULL)
+		return CD_ERR_INVALID;
+	if (v == NULL)
 		return svc_error_set(err, CD_ERR_NOT_FOUND, "[plugin %s] has no '%s'",
 		    ctx ? ctx->name : "?", key ? key : "(null)");
 	errno = 0;
@@ -91,7 +93,9 @@ svc_config_get_decimal(const cd_plugin_ctx *ctx, const char *key, cd_decimal *ou
 	const char *v = svc_config_get(ctx, key);
 	rate r;
 
-	if (v == NULL || out == NULL)
+	if (out == NULL)
+		return CD_ERR_INVALID;
+	if (v == NULL)
 		return svc_error_set(err, CD_ERR_NOT_FOUND, "[plugin %s] has no '%s'",
 		    ctx ? ctx->name : "?", key ? key : "(null)");
 	if (rate_parse(v, &r) != MONEY_OK)

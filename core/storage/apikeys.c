@@ -105,8 +105,8 @@ out:
 	return rc;
 }
 
-static bool
-label_valid(const char *label)
+bool
+apikey_label_valid(const char *label)
 {
 	size_t n = strlen(label);
 
@@ -139,7 +139,7 @@ apikey_create(db_conn *c, role r, const char *dealer_id, const char *label,
 		snprintf(err, errlen, "unknown role");
 		goto out;
 	}
-	if (!label_valid(label)) {
+	if (!apikey_label_valid(label)) {
 		snprintf(err, errlen, "invalid label: at most %d bytes, no control characters",
 		    APIKEY_LABEL_MAX);
 		goto out;
@@ -157,7 +157,7 @@ apikey_create(db_conn *c, role r, const char *dealer_id, const char *label,
 			    dealer_id);
 			goto out;
 		}
-		if (d.auth == DEALER_AUTH_CERT) {
+		if (strcmp(d.auth_mode, "cert") == 0) {
 			snprintf(err, errlen, "dealer '%s' authenticates by client certificate only "
 			    "(auth cert): it cannot use API keys", d.id);
 			goto out;
@@ -184,7 +184,6 @@ apikey_create(db_conn *c, role r, const char *dealer_id, const char *label,
 	rc = 0;
 out:
 	explicit_bzero(secret, sizeof secret);
-	dealer_clear(&d);
 	return rc;
 }
 

@@ -56,6 +56,9 @@ int apikey_parse(const char *presented, char key_id[APIKEY_ID_LEN + 1],
  * (db_error(c) says which). */
 int apikey_authenticate(db_conn *c, const char *presented, principal *out);
 
+/* A label is at most APIKEY_LABEL_MAX bytes without control characters. */
+bool apikey_label_valid(const char *label);
+
 /* Creates a key for role: ROLE_DEALER needs dealer_id naming an existing
  * dealer that accepts keys, the other roles must have none (NULL or "").
  * label (NULL for none) is free text of up to 200 bytes. Writes the full

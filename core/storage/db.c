@@ -578,6 +578,30 @@ db_connect(const db_params *p, char *err, size_t errlen)
 	return c;
 }
 
+bool
+db_server_answers(const db_params *p)
+{
+	unsigned int timeout = 2;
+	my_bool reconnect = 0;
+	bool answers = false;
+	MYSQL *m;
+
+	pthread_once(&library_once, library_init);
+	if (!library_ready || (m = mysql_init(NULL)) == NULL)
+		return false;
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_RECONNECT, &reconnect);
+	if (mysql_real_connect(m, p->socket ? NULL : p->host, p->user, p->password, NULL, p->port,
+	    p->socket, 0) != NULL)
+		answers = true;
+	else
+		answers = mysql_errno(m) != 0 && mysql_errno(m) < CR_MIN_ERROR; /* it said no: it is there */
+	mysql_close(m);
+	return answers;
+}
+
 static void
 drop_statements(db_conn *c)
 {

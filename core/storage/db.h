@@ -93,6 +93,11 @@ typedef struct db_conn db_conn;
  * reconnect off. The connection keeps its own copy of p. Returns the
  * connection (free with db_close), or NULL with a message in err. */
 db_conn *db_connect(const db_params *p, char *err, size_t errlen);
+/* True when a MariaDB server answers at p, even if it refuses p's
+ * credentials: for waiting until a server accepts connections. Connects
+ * with a 2 s time-out and disconnects; the server logs no aborted
+ * connection. */
+bool db_server_answers(const db_params *p);
 /* Closes the connection and its cached statements. NULL is fine. */
 void db_close(db_conn *c);
 /* Makes the connection usable: when the last call lost the server, when the

@@ -178,6 +178,20 @@ tail_file(const char *path, off_t from, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", s);
 }
 
+/* Writes "the end of PATH:\nLINES" (the lines written after offset from)
+ * or "PATH says nothing" into out, for error messages. */
+static void
+log_excerpt(const char *path, off_t from, char *out, size_t outlen)
+{
+	char tail[PRIVDB_TAIL_BYTES + 1];
+
+	tail_file(path, from, tail, sizeof tail);
+	if (tail[0] == '\0')
+		snprintf(out, outlen, "%s says nothing", path);
+	else
+		snprintf(out, outlen, "the end of %s:\n%s", path, tail);
+}
+
 /* The pid in the pid file, or 0. */
 static pid_t
 read_pidfile(const char *path)
@@ -255,24 +269,18 @@ pid_is_our_server(const privdb *p, pid_t pid)
 	return found;
 }
 
-/* True when a server accepts connections on the socket. */
+/* True when a server answers on our socket. */
 static bool
-socket_alive(const char *path)
+server_answers(const privdb *p)
 {
-	struct sockaddr_un sa;
+	db_params params;
 	bool ok;
-	int fd;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sa.sun_path)
-		return false;
-	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	close(fd);
+	privdb_params(p, &params);
+	free(params.database);
+	params.database = NULL;
+	ok = db_server_answers(&params);
+	db_params_free(&params);
 	return ok;
 }
 
@@ -417,7 +425,7 @@ install_datadir(privdb *p, char *err, size_t errlen)
 		"--auth-root-authentication-method=socket", "--skip-test-db",
 		"--skip-name-resolve", a_user, NULL,
 	};
-	char tail[PRIVDB_TAIL_BYTES + 1], how[64];
+	char tail[PRIVDB_TAIL_BYTES + 600], how[64];
 	off_t logstart = file_size(logpath);
 	int status = 0, rc = -1, w;
 	pid_t pid;
@@ -440,9 +448,8 @@ install_datadir(privdb *p, char *err, size_t errlen)
 	}
 	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		describe_status(status, how, sizeof how);
-		tail_file(logpath, logstart, tail, sizeof tail);
-		snprintf(err, errlen, "%s failed (%s); the end of %s:\n%s", p->install_db, how,
-		    logpath, tail);
+		log_excerpt(logpath, logstart, tail, sizeof tail);
+		snprintf(err, errlen, "%s failed (%s); %s", p->install_db, how, tail);
 		goto out;
 	}
 	if (rename(tmp, p->datadir) != 0) {
@@ -474,7 +481,7 @@ start_server(privdb *p, char *err, size_t errlen)
 		"--collation-server=utf8mb4_unicode_ci",
 		geteuid() == 0 ? "--user=root" : NULL, NULL,
 	};
-	char tail[PRIVDB_TAIL_BYTES + 1], how[64];
+	char tail[PRIVDB_TAIL_BYTES + 600], how[64];
 	off_t logstart = file_size(p->errlog);
 	long waited = 0;
 	int status, rc = -1;
@@ -488,19 +495,18 @@ start_server(privdb *p, char *err, size_t errlen)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid) {
 			describe_status(status, how, sizeof how);
-			tail_file(p->errlog, logstart, tail, sizeof tail);
-			snprintf(err, errlen, "mariadbd exited during start-up (%s); the end of %s:\n%s",
-			    how, p->errlog, tail);
+			log_excerpt(p->errlog, logstart, tail, sizeof tail);
+			snprintf(err, errlen, "mariadbd exited during start-up (%s); %s", how, tail);
 			goto out;
 		}
-		if (socket_alive(p->socket))
+		if (server_answers(p))
 			break;
 		if (waited >= PRIVDB_START_TIMEOUT * 1000L) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			tail_file(p->errlog, logstart, tail, sizeof tail);
-			snprintf(err, errlen, "mariadbd did not accept connections on %s within %d s; "
-			    "the end of %s:\n%s", p->socket, PRIVDB_START_TIMEOUT, p->errlog, tail);
+			log_excerpt(p->errlog, logstart, tail, sizeof tail);
+			snprintf(err, errlen, "mariadbd did not accept connections on %s within %d s; %s",
+			    p->socket, PRIVDB_START_TIMEOUT, tail);
 			goto out;
 		}
 		sleep_ms(PRIVDB_POLL_MS);
@@ -526,7 +532,7 @@ bring_up(privdb *p, char *err, size_t errlen)
 {
 	pid_t pid;
 
-	if (socket_alive(p->socket)) {
+	if (server_answers(p)) {
 		p->child = 0;
 		p->server_pid = read_pidfile(p->pidfile);
 		log_info("using the private MariaDB that runs already (pid %ld)", (long)p->server_pid);
@@ -536,7 +542,7 @@ bring_up(privdb *p, char *err, size_t errlen)
 	if (pid > 0 && pid_is_our_server(p, pid)) {
 		/* Running, but not answering: starting up, or hung. */
 		for (long waited = 0; waited < PRIVDB_START_TIMEOUT * 1000L; waited += PRIVDB_POLL_MS) {
-			if (socket_alive(p->socket)) {
+			if (server_answers(p)) {
 				p->child = 0;
 				p->server_pid = pid;
 				return 0;
@@ -678,7 +684,7 @@ privdb_start(const char *state_dir, const char *mariadbd, const char *install_db
 		    mariadbd ? mariadbd : "(not configured)");
 		goto out;
 	}
-	if (install_db == NULL || access(install_db, X_OK) != 0) {
+	if (!privdb_initialised(state_dir) && (install_db == NULL || access(install_db, X_OK) != 0)) {
 		snprintf(err, errlen, "mariadb-install-db not found at %s: " PRIVDB_PACKAGE_HINT,
 		    install_db ? install_db : "(not configured)");
 		goto out;

@@ -144,10 +144,12 @@ xml_parse_untrusted(const char *data, size_t len, const xml_limits *limits, xml_
 		snprintf(where, sizeof where, "line %d, column %d", e ? e->line : 0, e ? e->int2 : 0);
 		set_problem(problem, "not-well-formed", where, "%s",
 		    e && e->message ? e->message : "the document is not well-formed XML");
-		/* libxml2 messages end in a newline */
-		size_t n = strlen(problem->message);
-		if (n > 0 && problem->message[n - 1] == '\n')
-			problem->message[n - 1] = '\0';
+		/* libxml2 messages may span lines; an error document wants one */
+		for (char *c = problem->message; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		for (size_t n = strlen(problem->message); n > 0 && problem->message[n - 1] == ' ';)
+			problem->message[--n] = '\0';
 		goto fail;
 	}
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {

@@ -74,6 +74,8 @@ CONTRACTD = os.path.join(BUILDDIR, "contractd")
 CONTRACTCTL = os.path.join(BUILDDIR, "contractctl")
 EXAMPLE_PLUGIN_DIR = os.path.join(BUILDDIR, "plugins", "example-flat", ".libs")
 EXAMPLE_PLUGIN = os.path.join(EXAMPLE_PLUGIN_DIR, "example-flat.so")
+# The parameters example-flat needs to initialise (plugins/example-flat).
+EXAMPLE_PLUGIN_PARAMS = {"currency": "EUR", "rate": "0.08", "minimum": "29.00"}
 TEST_PLUGIN_DIR = os.path.join(BUILDDIR, "tests", "plugins", ".libs")
 
 # Timeouts in seconds (all multiplied by CD_E2E_SLOW).
@@ -473,9 +475,18 @@ class Server:
         self.add_dealer(dealer_id, name)
         return self.create_key("dealer", dealer=dealer_id)
 
+    @property
+    def db_user(self):
+        """Who may log in to the private MariaDB through its socket: root, or
+        the user running it (see core/storage/privdb.h)."""
+        if os.geteuid() == 0:
+            return "root"
+        import pwd
+        return pwd.getpwuid(os.geteuid()).pw_name
+
     def sql(self, query, timeout=30):
-        """Runs query on the private MariaDB as root; returns stdout."""
-        cmd = ["mariadb", "--no-defaults", "-S", self.socket_path, "-u", "root",
+        """Runs query on the private MariaDB (as root); returns stdout."""
+        cmd = ["mariadb", "--no-defaults", "-S", self.socket_path, "-u", self.db_user,
                "--batch", "contractd", "-e", query]
         try:
             r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -492,7 +503,7 @@ class Server:
         """mariadb-dump of the contractd database (data included), as text."""
         tool = shutil.which("mariadb-dump") or shutil.which("mysqldump")
         check(tool, "mariadb-dump is not installed")
-        cmd = [tool, "--no-defaults", "-S", self.socket_path, "-u", "root",
+        cmd = [tool, "--no-defaults", "-S", self.socket_path, "-u", self.db_user,
                "--skip-extended-insert", "contractd"]
         try:
             r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -860,6 +871,13 @@ def _on_signal(signum, frame):
     os._exit(1)
 
 
+def _log_keep_dir():
+    d = os.path.join(BUILDDIR, "tests", "e2e")
+    if os.path.isdir(d) and os.access(d, os.W_OK):
+        return d
+    return tempfile.mkdtemp(prefix="cd-e2e-logs-")
+
+
 def main(ns):
     """Runs the test_* functions of a test file's globals as TAP. An optional
     setup() returns a context handed to each test that takes an argument;
@@ -888,7 +906,8 @@ def main(ns):
         label = name[len("test_"):].replace("_", " ")
         if setup_err:
             _out("not ok %d - %s" % (n, label))
-            diag("cannot run: setup failed:\n" + setup_err)
+            diag("cannot run: setup failed:\n" + setup_err if n == 1
+                 else "cannot run: setup failed (see test 1)")
             failures += 1
             continue
         t0 = time.monotonic()
@@ -930,19 +949,21 @@ def main(ns):
             diag(p)
     else:
         _out("ok %d - cleanup: every contractd and mariadbd stopped" % n)
-    if failures:
-        for s in _servers:
-            diag("contractd log of %s: %s" % (s.name, s.log_path))
+    keep_dir = _log_keep_dir()
+    stem = os.path.splitext(os.path.basename(ns.get("__file__", "e2e")))[0]
     for s in _servers:
-        if not failures:
-            s.remove()
-        elif not os.environ.get("CD_E2E_KEEP"):
-            # Keep only the log of a failing run; the database is large.
-            keep = tempfile.mkdtemp(prefix="cd-e2e-log-%s-" % s.name)
-            try:
-                shutil.copy(s.log_path, keep)
-                diag("kept %s in %s" % (os.path.basename(s.log_path), keep))
-            except OSError:
-                pass
-            s.remove()
+        if failures and not os.environ.get("CD_E2E_KEEP"):
+            # Keep the logs of a failing run; the database is large.
+            for src, what in ((s.log_path, "contractd"),
+                              (os.path.join(s.mariadb_dir, "error.log"), "mariadb")):
+                if os.path.exists(src):
+                    dst = os.path.join(keep_dir, "%s.%s.%s.log" % (stem, s.name, what))
+                    try:
+                        shutil.copy(src, dst)
+                        diag("kept the %s log of %s in %s" % (what, s.name, dst))
+                    except OSError as e:
+                        diag("could not keep %s: %s" % (src, e))
+        elif failures:
+            diag("kept %s (CD_E2E_KEEP)" % s.tmp)
+        s.remove()
     sys.exit(1 if failures else 0)

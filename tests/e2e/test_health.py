@@ -17,7 +17,7 @@ def setup():
     # whole file) when it is not.
     plugins, plugin_dir = [], None
     if os.path.exists(harness.EXAMPLE_PLUGIN):
-        plugins = [(PLUGIN_SECTION, "example-flat.so", {})]
+        plugins = [(PLUGIN_SECTION, "example-flat.so", harness.EXAMPLE_PLUGIN_PARAMS)]
         plugin_dir = harness.EXAMPLE_PLUGIN_DIR
     return harness.Server("health", plugins=plugins, plugin_dir=plugin_dir).start()
 

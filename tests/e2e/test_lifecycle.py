@@ -30,7 +30,7 @@ def _stopped_mariadb(srv, pid, what, timeout=10):
 
 
 def test_sigterm_under_load(srv):
-    acked = []
+    acked, unanswered = [], []
     outcomes = collections.Counter()
     bad = []
     lock = threading.Lock()
@@ -50,8 +50,10 @@ def test_sigterm_under_load(srv):
                 time.sleep(0.05)
                 continue
             except (OSError, http.client.HTTPException) as e:
+                # Sent (maybe only in part), no answer: was it executed?
                 with lock:
                     outcomes[type(e).__name__] += 1
+                    unanswered.append((dealer_id, repr(e)))
                 continue
             with lock:
                 outcomes[r.status] += 1
@@ -89,6 +91,17 @@ def test_sigterm_under_load(srv):
             lost.append("%s: %d" % (dealer_id, r.status))
     check(not lost, "%d of %d acknowledged dealers are missing after restart: %s" % (
         len(lost), len(acked), lost[:10]))
+    # A request the server executed must also have been answered: draining
+    # finishes requests in flight, it does not cut them off.
+    executed_unanswered = []
+    for dealer_id, err in unanswered:
+        r = srv.request("GET", "/v1/dealers/" + dealer_id, key=srv.admin_key)
+        harness.diag("unanswered %s (%s): dealer %s" % (
+            dealer_id, err, "exists" if r.status == 200 else "absent (%d)" % r.status))
+        if r.status == 200:
+            executed_unanswered.append(dealer_id)
+    check(not executed_unanswered, "requests executed but never answered (the connection was "
+          "cut during the drain): %s" % executed_unanswered)
 
 
 def test_database_restart(srv):

@@ -15,7 +15,7 @@ from harness import check, eq, expect_status, parse_xml, sha256_file  # noqa: E4
 
 SECTION = "example-flat"
 
-FLAT_PARAMS = {"currency": "EUR", "rate": "0.08", "minimum": "29.00"}
+FLAT_PARAMS = harness.EXAMPLE_PLUGIN_PARAMS
 FLAT = (SECTION, "example-flat.so", FLAT_PARAMS)
 
 # What the refusal of each broken test plugin (tests/plugins/NAME.c, each
@@ -70,7 +70,7 @@ def listed(srv):
     return out
 
 
-def test_plugin_files():
+def built_test_plugins():
     found = sorted(glob.glob(os.path.join(harness.TEST_PLUGIN_DIR, "*.so")))
     check(found, "cannot run: no test plugins built in %s (they are built by make check)"
           % harness.TEST_PLUGIN_DIR)
@@ -78,7 +78,7 @@ def test_plugin_files():
 
 
 def broken_plugins():
-    return {n: p for n, p in test_plugin_files().items() if n not in GOOD}
+    return {n: p for n, p in built_test_plugins().items() if n not in GOOD}
 
 
 def setup():
@@ -196,7 +196,7 @@ def test_reload_new_set(srv):
     _reload(srv)
     _wait_listed(srv, [], "an empty plugin set after a reload without plugins")
     srv.healthy("after reloading to no plugins")
-    good = test_plugin_files()
+    good = built_test_plugins()
     for n in ("good-pricing", "lines-billing"):
         check(n in good, "cannot run: tests/plugins/%s.so is not built" % n)
     _set_plugins(srv, [("flat-renamed", "example-flat.so", FLAT_PARAMS),

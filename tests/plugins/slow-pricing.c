@@ -1,14 +1,17 @@
-/* slow-pricing — a quote that takes delay_ms (default 200) milliseconds,
- * to hold a generation while a reload swaps another in. */
+/* slow-pricing — a quote that takes its time, to hold a generation while a
+ * reload swaps another in: it waits until the file named by the gate
+ * parameter exists (at most 10 s), or else delay_ms (default 200). */
 #include "test-plugin.h"
 
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct state {
 	const cd_host_services *host;
 	const cd_plugin_ctx *ctx;
 	int64_t delay_ms;
+	const char *gate;      /* host->config_get's string: valid until fini */
 } state;
 
 static cd_status
@@ -28,6 +31,7 @@ init(const cd_host_services *host, const cd_plugin_ctx *ctx, void **out, cd_erro
 		free(st);
 		return rc;
 	}
+	st->gate = host->config_get(ctx, "gate");
 	*out = st;
 	return CD_OK;
 }
@@ -41,15 +45,27 @@ fini(void *p)
 	free(st);
 }
 
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 static cd_status
 quote(void *p, const cd_pricing_request *req, cd_pricing_result *out, cd_error *err)
 {
 	const state *st = p;
-	struct timespec ts = { st->delay_ms / 1000, (st->delay_ms % 1000) * 1000000L };
 
 	st->host->log(st->ctx, CD_LOG_INFO, "quote started");
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	if (st->gate != NULL) {
+		for (int i = 0; i < 2000 && access(st->gate, F_OK) != 0; i++)
+			sleep_ms(5);
+	} else {
+		sleep_ms(st->delay_ms);
+	}
 	st->host->log(st->ctx, CD_LOG_INFO, "quote done");
 	return stub_quote(p, req, out, err);
 }

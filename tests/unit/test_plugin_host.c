@@ -259,28 +259,32 @@ typedef struct refusal {
 	const char *reason[3];  /* substrings the message must hold */
 } refusal;
 
+#define R(name, ...) { "refuses " name, name, { __VA_ARGS__ } }
 static const refusal refusals[] = {
-	{ "refuses does-not-exist", "does-not-exist", { "cannot open: No such file or directory" } },
-	{ "refuses unresolved-symbol", "unresolved-symbol", { "cannot load: ", "undefined symbol: cd_symbol_nobody_defines" } },
-	{ "refuses no-entry", "no-entry", { "does not export contractd_plugin_entry(): not a contractd plugin" } },
-	{ "refuses null-entry", "null-entry", { "contractd_plugin_entry() returned NULL instead of a descriptor" } },
-	{ "refuses bad-magic", "bad-magic", { "bad magic 0x12345678 in its descriptor (expected 0x43445047)" } },
-	{ "refuses bad-abi-major", "bad-abi-major",
-	    { "built for ABI 2.0, this contractd speaks 1.x: rebuild against this contractd's SDK" } },
-	{ "refuses newer-abi-minor", "newer-abi-minor",
-	    { "built for ABI 1.1, newer than this contractd's 1.0: upgrade contractd" } },
-	{ "refuses small-descriptor", "small-descriptor", { "descriptor is 12 bytes, smaller than ABI 1.0's",
-	    "CD_PLUGIN_DESCRIPTOR_HEADER" } },
-	{ "refuses bad-kind", "bad-kind", { "unknown plugin kind 42" } },
-	{ "refuses no-name", "no-name", { "descriptor has no name" } },
-	{ "refuses no-version", "no-version", { "descriptor of 'no-version' has no version" } },
-	{ "refuses no-ops", "no-ops", { "pricing plugin has no operations table (ops.pricing is NULL)" } },
-	{ "refuses small-ops", "small-ops", { "pricing operations table is 0 bytes, smaller than ABI 1.0's",
-	    "CD_OPS_HEADER(cd_pricing_ops)" } },
-	{ "refuses no-quote", "no-quote", { "pricing plugin does not implement quote, which every pricing plugin must" } },
-	{ "refuses init-fails", "init-fails", { "init of init-fails 1.0.0 failed (CD_ERR_CONFIG): ",
-	    "rate table /etc/contractd/rates.csv not found" } },
+	R("does-not-exist", "cannot open: No such file or directory"),
+	R("unresolved-symbol", "cannot load: ",
+	    "undefined symbol: cd_symbol_nobody_defines"),
+	R("no-entry", "does not export contractd_plugin_entry(): not a contractd plugin"),
+	R("null-entry", "contractd_plugin_entry() returned NULL instead of a descriptor"),
+	R("bad-magic", "bad magic 0x12345678 in its descriptor (expected 0x43445047)"),
+	R("bad-abi-major", "built for ABI 2.0, this contractd speaks 1.x: "
+	    "rebuild against this contractd's SDK"),
+	R("newer-abi-minor", "built for ABI 1.1, newer than this contractd's 1.0: "
+	    "upgrade contractd"),
+	R("small-descriptor", "descriptor is 12 bytes, smaller than ABI 1.0's",
+	    "CD_PLUGIN_DESCRIPTOR_HEADER"),
+	R("bad-kind", "unknown plugin kind 42"),
+	R("no-name", "descriptor has no name"),
+	R("no-version", "descriptor of 'no-version' has no version"),
+	R("no-ops", "pricing plugin has no operations table (ops.pricing is NULL)"),
+	R("small-ops", "pricing operations table is 0 bytes, smaller than ABI 1.0's",
+	    "CD_OPS_HEADER(cd_pricing_ops)"),
+	R("no-quote", "pricing plugin does not implement quote, "
+	    "which every pricing plugin must"),
+	R("init-fails", "init of init-fails 1.0.0 failed (CD_ERR_CONFIG): ",
+	    "rate table /etc/contractd/rates.csv not found"),
 };
+#undef R
 
 static void
 test_refusal(void **state)
@@ -842,16 +846,19 @@ slow_request(void *arg)
 static void
 test_reload_during_request(void **state)
 {
-	config *cfg = conf("[plugins]\ndir = @PLUGINS@\n[plugin slow]\nfile = slow-pricing.so\n"
-	    "delay_ms = 300\n");
+	char *gate = xasprintf("%s/gate", tmpdir);
+	char *text = xasprintf("[plugins]\ndir = @PLUGINS@\n[plugin slow]\n"
+	    "file = slow-pricing.so\ngate = %s\n", gate);
+	config *cfg = conf(text);
 	plugin_registry *reg = plugin_registry_new();
 	inflight in = { .reg = reg, .status = CD_ERR_INTERNAL };
 	struct timespec tick = { 0, 5 * 1000 * 1000 };
-	char err[1024], *text;
+	char err[1024];
 	pthread_t t;
 	int waited = 0;
 
 	(void)state;
+	free(text);
 	plugin_registry_swap(reg, plugin_set_load(cfg, NULL, err, sizeof err));
 	assert_int_equal(pthread_create(&t, NULL, slow_request, &in), 0);
 	while (log_count("plugin slow: quote started") == 0 && waited++ < 1000)
@@ -863,17 +870,21 @@ test_reload_during_request(void **state)
 	    2);
 	assert_int_equal(log_count("plugin slow: fini"), 0);
 
+	/* The quote may finish now; its release finalises generation 1. */
+	write_file(gate, "");
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(in.status, CD_OK);
 	assert_int_equal(in.generation, 1);
 	/* The old instance was finalised by the request's release, after its quote. */
 	text = logged();
 	assert_int_equal(count_in(text, "plugin slow: fini"), 1);
+	assert_non_null(strstr(text, "plugin slow: quote done"));
 	assert_true(strstr(text, "plugin slow: quote done") < strstr(text, "plugin slow: fini"));
 	free(text);
 	plugin_registry_free(reg);
 	assert_int_equal(log_count("plugin slow: fini"), 2);
 	config_free(cfg);
+	free(gate);
 }
 
 #define STRESS_THREADS 4
