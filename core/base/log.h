@@ -29,7 +29,7 @@ void log_set_request_id(const char *id);
 const char *log_request_id(void);
 
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vwrite(log_level level, const char *fmt, va_list ap);
+void log_vwrite(log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -1,6 +1,7 @@
 #include "xml/schema.h"
 #include "xml/xml_out.h"
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -63,7 +64,7 @@ embedded_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 	(void)id;
 	if (f == NULL || ctxt == NULL)
 		goto out;
-	buf = xmlParserInputBufferCreateStatic((const char *)f->data, (int)f->len,
+	buf = xmlParserInputBufferCreateMem((const char *)f->data, (int)f->len,
 	    XML_CHAR_ENCODING_NONE);
 	if (buf == NULL)
 		goto out;
@@ -135,7 +136,8 @@ on_compile_error(void *data, xml_error_arg e)
 	if (e == NULL || e->level == XML_ERR_WARNING || r->failed)
 		return;
 	r->failed = 1;
-	set_err(r->err, r->errlen, "schema %s: %s (line %d)", e->file ? e->file : r->file,
+	set_err(r->err, r->errlen, "schema %s: %s (line %d)",
+	    find_embedded(e->file) ? e->file : r->file,
 	    e->message ? e->message : "cannot compile", e->line);
 	if (r->err != NULL && r->errlen > 0)
 		chomp(r->err);
@@ -160,6 +162,8 @@ static int
 compile_one(const xml_embedded_file *f, size_t stem, xml_schema *out, char *err, size_t errlen)
 {
 	compile_report report = { .file = f->name, .err = err, .errlen = errlen };
+	xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+	void *saved_context = xmlStructuredErrorContext;
 	xmlSchemaParserCtxtPtr pctxt = NULL;
 	int rc = -1;
 
@@ -175,7 +179,11 @@ compile_one(const xml_embedded_file *f, size_t stem, xml_schema *out, char *err,
 		goto out;
 	}
 	xmlSchemaSetParserStructuredErrors(pctxt, on_compile_error, &report);
+	/* The XML parser under the schema parser reports through the
+	 * thread's handler, not the schema parser's. */
+	xmlSetStructuredErrorFunc(&report, on_compile_error);
 	out->compiled = xmlSchemaParse(pctxt);
+	xmlSetStructuredErrorFunc(saved_context, saved_handler);
 	if (out->compiled == NULL || report.failed) {
 		if (!report.failed)
 			set_err(err, errlen, "schema %s: cannot compile", f->name);
@@ -266,12 +274,19 @@ xml_schema_name(const xml_schema *s)
 
 /* Everything one validation collects, handed to the error handler. */
 typedef struct collector {
+	const xml_schema *schema;
 	xmlNodePtr root;        /* where to look for a node libxml2 did not name */
+	xmlNodePtr target;      /* the element validated (the root for a document) */
 	xml_problem *problems;
 	size_t max;
 	size_t stored;
 	size_t found;
+	int probes;             /* probe validations run so far (see ends_incomplete) */
 } collector;
+
+/* At most this many probe validations per validation: each costs about
+ * as much as the validation itself. */
+enum { MAX_PROBES = 8 };
 
 static int
 in_our_namespace(xmlNodePtr node)
@@ -573,6 +588,100 @@ required_attribute(const char *msg, char *out, size_t outlen)
 	}
 }
 
+/* The position of node among all its parent's children (0-based). */
+static int
+child_position(xmlNodePtr node)
+{
+	int i = 0;
+
+	for (xmlNodePtr s = node->prev; s != NULL; s = s->prev)
+		i++;
+	return i;
+}
+
+/* What a probe validation looks for. */
+typedef struct probe {
+	xmlNodePtr parent;      /* the copy of the parent under test */
+	int incomplete;         /* set when libxml2 finds its content ends too early */
+} probe;
+
+static void
+on_probe_error(void *data, xml_error_arg e)
+{
+	probe *p = data;
+
+	if (e != NULL && e->node == (void *)p->parent && e->message != NULL &&
+	    strstr(e->message, "Missing child element") != NULL)
+		p->incomplete = 1;
+}
+
+/* Would the content of node's parent be incomplete if it ended just before
+ * node? That is, is the element libxml2 expected in node's place required?
+ * libxml2 does not say, and its content models are not public, so this
+ * asks it: it validates a copy of the validated element with node and
+ * everything after it removed. Returns 1 (incomplete), 0 (complete) or -1
+ * (could not tell). */
+static int
+ends_incomplete(collector *c, xmlNodePtr node)
+{
+	enum { MAX_DEPTH = 256 };
+	int steps[MAX_DEPTH], depth = 0, rc = -1;
+	xmlNodePtr n, copy, parent = node->parent;
+	xmlDocPtr doc = NULL;
+	xmlSchemaValidCtxtPtr vctxt = NULL;
+	probe p = { 0 };
+
+	if (c->probes >= MAX_PROBES || c->target == NULL)
+		goto out;
+	c->probes++;
+	/* The way down from the validated element to the parent. */
+	for (n = parent; n != NULL && n != c->target; n = n->parent) {
+		if (depth == MAX_DEPTH)
+			goto out;
+		steps[depth++] = child_position(n);
+	}
+	if (n == NULL)
+		goto out;
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	if (doc == NULL)
+		goto out;
+	copy = xmlDocCopyNode(c->target, doc, 1);
+	if (copy == NULL)
+		goto out;
+	xmlDocSetRootElement(doc, copy);
+	for (n = copy; depth > 0 && n != NULL; depth--) {
+		n = n->children;
+		for (int i = 0; n != NULL && i < steps[depth - 1]; i++)
+			n = n->next;
+	}
+	if (n == NULL)
+		goto out;
+	p.parent = n;
+	/* Cut node's copy and everything after it. */
+	n = n->children;
+	for (int i = 0, at = child_position(node); n != NULL && i < at; i++)
+		n = n->next;
+	while (n != NULL) {
+		xmlNodePtr next = n->next;
+		xmlUnlinkNode(n);
+		xmlFreeNode(n);
+		n = next;
+	}
+	vctxt = xmlSchemaNewValidCtxt(c->schema->compiled);
+	if (vctxt == NULL)
+		goto out;
+	xmlSchemaSetValidStructuredErrors(vctxt, on_probe_error, &p);
+	if (xmlSchemaValidateDoc(vctxt, doc) < 0)
+		goto out;
+	rc = p.incomplete;
+out:
+	if (vctxt != NULL)
+		xmlSchemaFreeValidCtxt(vctxt);
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	return rc;
+}
+
 /* The structured error handler of one validation context. */
 static void
 on_validity_error(void *data, xml_error_arg e)
@@ -585,6 +694,11 @@ on_validity_error(void *data, xml_error_arg e)
 
 	if (e == NULL || e->level == XML_ERR_WARNING)
 		return;
+	if (c->stored >= c->max) {
+		/* No room: count it, and spare the work. */
+		c->found++;
+		return;
+	}
 	node = e->node;
 	if (node != NULL && node->type != XML_ELEMENT_NODE && node->type != XML_ATTRIBUTE_NODE)
 		node = NULL;
@@ -598,6 +712,11 @@ on_validity_error(void *data, xml_error_arg e)
 	if (strcmp(code, "missing-attribute") == 0)
 		required_attribute(e->message, attr, sizeof attr);
 	clean_message(e->message, message, sizeof message);
+	if (strcmp(code, "wrong-namespace") == 0 && node != NULL) {
+		snprintf(message, sizeof message, "%s is in namespace '%s', not '%s'",
+		    (const char *)node->name,
+		    node->ns && node->ns->href ? (const char *)node->ns->href : "(none)", CD_XML_NS);
+	}
 	if (node != NULL)
 		node_path(node, attr, path, sizeof path);
 	else if (e->line > 0)
@@ -606,17 +725,27 @@ on_validity_error(void *data, xml_error_arg e)
 		snprintf(path, sizeof path, "/");
 
 	/* A missing element: point at where it belongs. libxml2 reports one
-	 * missing in the middle as the next element being unexpected; when
-	 * the one element it expected does not come later, that is what it
-	 * is. An element that does come later was out of order instead. */
+	 * missing in the middle as the next element being unexpected, naming
+	 * the one element it expected. When that one comes later, the
+	 * unexpected element is out of order. When it does not, either it is
+	 * missing or the unexpected element is an extra after an optional
+	 * one: a probe tells which (or, past the probe budget, whether other
+	 * elements follow: an extra is usually last). */
 	if (node != NULL && node->type == XML_ELEMENT_NODE &&
 	    expected_name(e->message, missing, sizeof missing)) {
+		int absent = 0;
+
 		if (strcmp(code, "missing-element") == 0) {
 			node_path(node, NULL, path, sizeof path);
 			snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", missing);
 			snprintf(message, sizeof message, "%s is missing", missing);
 		} else if (strcmp(code, "unexpected-element") == 0 && !present_from(node, missing) &&
 		    node->parent != NULL && node->parent->type == XML_ELEMENT_NODE) {
+			absent = ends_incomplete(c, node);
+			if (absent < 0)
+				absent = xmlNextElementSibling(node) != NULL;
+		}
+		if (absent) {
 			code = "missing-element";
 			node_path(node->parent, NULL, path, sizeof path);
 			snprintf(path + strlen(path), sizeof path - strlen(path), "/%s", missing);
@@ -687,12 +816,13 @@ static int
 validate(const xml_schema *s, xmlDocPtr doc, xmlNodePtr elem, xml_problem *problems,
     size_t max, size_t *count)
 {
-	collector c = { .problems = problems, .max = problems ? max : 0 };
+	collector c = { .schema = s, .problems = problems, .max = problems ? max : 0 };
 	xmlSchemaValidCtxtPtr vctxt = NULL;
 	xmlNodePtr target = elem ? elem : xmlDocGetRootElement(doc);
 	int rc = -1, lx;
 
 	c.root = doc ? xmlDocGetRootElement(doc) : target;
+	c.target = target;
 	if (s == NULL || s->compiled == NULL) {
 		add_problem(&c, "internal", "/", "no schema to validate with");
 		goto out;

@@ -334,13 +334,13 @@ test_quote_request(void **state)
 		{ "QuoteRequest", "<DealerId>DLR-0042</DealerId>", "<DealerId>DLR 0042</DealerId>",
 		    "invalid-pattern", "/QuoteRequest/Header/DealerId" },
 		{ "QuoteRequest", "<DocumentId>HH-QR-2024-00318</DocumentId>",
-		    "<DocumentId>HH-QR-2024-00318-0123456789-0123456789-0123456789-0123456789</DocumentId>",
+		    "<DocumentId>HH-QR-2024-00318-0123456789-0123456789-0123456789-0123456789-0123456789</DocumentId>",
 		    "invalid-pattern", "/QuoteRequest/Header/DocumentId" },
 		{ "QuoteRequest", "<DocumentId>HH-QR-2024-00318</DocumentId>",
 		    "<DocumentId></DocumentId>", "invalid-pattern", "/QuoteRequest/Header/DocumentId" },
 		{ "QuoteRequest", "<Model>AquaPro 8 WM-800X</Model>",
 		    "<Model>AquaPro 8 WM-800X AquaPro 8 WM-800X AquaPro 8 WM-800X AquaPro 8 WM-800X "
-		    "AquaPro 8 WM-800X AquaPro 8 WM-800X AquaPro 8 WM-800X</Model>",
+		    "AquaPro 8 WM-800X AquaPro 8 WM-800X AquaPro 8 WM-800X AquaPro 8 WM-800X</Model>",
 		    "invalid-length", "/QuoteRequest/Asset/Model" },
 		{ "QuoteRequest", "<Model>AquaPro 8 WM-800X</Model>", "<Model>  </Model>",
 		    "invalid-length", "/QuoteRequest/Asset/Model" },
@@ -389,6 +389,13 @@ test_quote_request(void **state)
 		{ "QuoteRequest", "</ManufacturerWarranty>",
 		    "</ManufacturerWarranty><Color>white</Color>",
 		    "unexpected-element", "/QuoteRequest/Asset/Color" },
+		{ "QuoteRequest", "<Asset>", "<Asset><Color>white</Color>",
+		    "unexpected-element", "/QuoteRequest/Asset/Color" },
+		{ "QuoteRequest", "<Model>AquaPro 8 WM-800X</Model>",
+		    "<Model>AquaPro 8 WM-800X</Model><Color>white</Color>",
+		    "unexpected-element", "/QuoteRequest/Asset/Color" },
+		{ "QuoteRequest", "<Plan>\n    <Code>APPL-36</Code>\n  </Plan>", "",
+		    "missing-element", "/QuoteRequest/Plan" },
 	};
 
 	(void)state;
@@ -640,9 +647,9 @@ test_batch(void **state)
 static void
 test_batch_limit(void **state)
 {
-	const char *head = "<?xml version=\"1.0\"?>\n<Batch xmlns=\"urn:contractd:1\"><Header>"
+	static const char head[] = "<?xml version=\"1.0\"?>\n<Batch xmlns=\"urn:contractd:1\"><Header>"
 	    "<DocumentId>B1</DocumentId><DealerId>D1</DealerId></Header>";
-	const char *doc = "<ContractCancellation><Header><DocumentId>C%d</DocumentId>"
+	static const char doc[] = "<ContractCancellation><Header><DocumentId>C%d</DocumentId>"
 	    "<DealerId>D1</DealerId></Header><ContractNumber>SC-1</ContractNumber>"
 	    "<CancellationDate>2025-01-01</CancellationDate><Reason>other</Reason>"
 	    "</ContractCancellation>";
@@ -693,6 +700,38 @@ test_batch_one_bad_document(void **state)
 	}
 	assert_int_equal(good, 2);
 	assert_int_equal(bad, 1);
+	xmlFreeDoc(doc);
+	free(text);
+}
+
+/* A document of a Batch that lacks an element, validated on its own: the
+ * missing element is named at its absolute path. */
+static void
+test_batch_missing_element_one_by_one(void **state)
+{
+	char *text = replace(example("Batch"), "<SaleDate>2025-02-03</SaleDate>",
+	    "<DealerReference>RE-1</DealerReference>");
+	xml_problem perr, problems[MAX_PROBLEMS];
+	xmlDocPtr doc = xml_parse_untrusted(text, strlen(text), &limits, &perr);
+	const xml_schema *batch = xml_schema_for_root("Batch");
+	xmlNodePtr reg = NULL;
+	size_t n;
+
+	(void)state;
+	assert_non_null(doc);
+	for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)c->name, "ContractRegistration") == 0)
+			reg = c;
+	}
+	assert_non_null(reg);
+	assert_int_equal(xml_validate_element(batch, reg, problems, MAX_PROBLEMS, &n), 1);
+	print_problems(problems, n);
+	assert_int_equal(n, 1);
+	assert_string_equal(problems[0].code, "missing-element");
+	assert_string_equal(problems[0].path, "/Batch/ContractRegistration/SaleDate");
+	assert_string_equal(problems[0].message,
+	    "SaleDate is missing (found DealerReference where it was expected)");
 	xmlFreeDoc(doc);
 	free(text);
 }
@@ -755,8 +794,12 @@ test_rate_table(void **state)
 		    "duplicate-value", "/RateTable/Rates/Rate[2]" },
 		{ "RateTable", "<Band id=\"A1\"", "<Band id=\"A0\"",
 		    "duplicate-value", "/RateTable/AgeBands/Band[2]" },
-		{ "RateTable", "term=\"24\">690.00<", "term=\"24\">690.001<",
+		{ "RateTable", "term=\"24\">690.00<", "term=\"24\">690.00001<",
+		    "too-many-digits", "/RateTable/Rates/Rate[1]" },
+		{ "RateTable", "term=\"24\">690.00<", "term=\"24\">690 EUR<",
 		    "invalid-value", "/RateTable/Rates/Rate[1]" },
+		{ "RateTable", "term=\"24\">690.00<", "term=\"0\">690.00<",
+		    "out-of-range", "/RateTable/Rates/Rate[1]/@term" },
 		{ "RateTable", "<Percent>-5</Percent>", "<Percent>-101</Percent>",
 		    "out-of-range", "/RateTable/DealerAdjustments/Adjustment[1]/Percent" },
 	};
@@ -925,6 +968,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_limit),
 		cmocka_unit_test(test_batch_one_bad_document),
+		cmocka_unit_test(test_batch_missing_element_one_by_one),
 		cmocka_unit_test(test_acknowledgement_and_error),
 		cmocka_unit_test(test_catalog),
 		cmocka_unit_test(test_rate_table),
