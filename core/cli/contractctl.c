@@ -16,7 +16,7 @@ static const struct {
 	{ "db", cmd_db, "db migrate | db status" },
 	{ "dealer", cmd_dealer, "dealer add ID --name NAME | dealer list" },
 	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list | key revoke KEYID" },
-	{ "plugin", cmd_plugin, "plugin check FILE.so" },
+	{ "plugin", cmd_plugin, "plugin check [-p KEY=VALUE]... FILE.so" },
 };
 
 static void

@@ -82,7 +82,7 @@ static void
 print_problems(const xml_problem *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		print_message("  [%zu] %s at %s: %s\n", i, p[i].code, p[i].path, p[i].message);
+		print_message("#   [%zu] %s at %s: %s\n", i, p[i].code, p[i].path, p[i].message);
 }
 
 /* Parses text and validates it against the schema named after its root
@@ -122,7 +122,7 @@ expect_problem(const char *text, const char *code, const char *path)
 			return;
 		}
 	}
-	print_message("expected %s at %s; got rc %d and:\n", code, path, rc);
+	print_message("# expected %s at %s; got rc %d and:\n", code, path, rc);
 	print_problems(problems, n);
 	fail();
 }
@@ -275,7 +275,7 @@ test_examples_validate(void **state)
 		    MAX_PROBLEMS, &n);
 
 		if (rc != 0 || n != 0) {
-			print_message("%s: rc %d\n", cd_test_examples[i].name, rc);
+			print_message("# %s: rc %d\n", cd_test_examples[i].name, rc);
 			print_problems(problems, n);
 			fail();
 		}
