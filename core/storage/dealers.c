@@ -1,10 +1,14 @@
 #include "storage/dealers.h"
+#include "storage/audit.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Attempts for a transaction that meets a deadlock or a Galera conflict. */
+#define DEALER_TXN_ATTEMPTS 5
 
 bool
 dealer_id_valid(const char *id)
@@ -73,6 +77,113 @@ dealer_create(db_conn *c, const char *id, const char *name, const char *auth_mod
 		return -1;
 	}
 	return 0;
+}
+
+typedef struct dealer_txn {
+	const char *actor;
+	const char *id;
+	const char *name;
+	const char *auth_mode;
+	char *previous;
+	char *err;
+	size_t errlen;
+} dealer_txn;
+
+static int
+dealer_add_txn(db_conn *c, void *arg)
+{
+	dealer_txn *t = arg;
+	buf detail;
+	int rc;
+
+	rc = dealer_create(c, t->id, t->name, t->auth_mode, t->err, t->errlen);
+	if (rc != 0)
+		return rc;
+	buf_init(&detail, 0);
+	audit_detail_add(&detail, "name", t->name);
+	audit_detail_add(&detail, "auth", t->auth_mode ? t->auth_mode : "key");
+	rc = audit_append(c, t->actor, "dealer.create", "dealer", t->id, detail.data, t->err,
+	    t->errlen);
+	buf_free(&detail);
+	return rc;
+}
+
+int
+dealer_add(db_conn *c, const char *actor, const char *id, const char *name,
+    const char *auth_mode, char *err, size_t errlen)
+{
+	dealer_txn t = { .actor = actor, .id = id, .name = name, .auth_mode = auth_mode,
+		.err = err, .errlen = errlen };
+	int rc;
+
+	err[0] = '\0';
+	rc = db_transaction(c, DEALER_TXN_ATTEMPTS, dealer_add_txn, &t);
+	if (rc < 0 && err[0] == '\0')
+		snprintf(err, errlen, "cannot create dealer %s: %s", id, db_error(c));
+	return rc;
+}
+
+static int
+dealer_set_auth_txn(db_conn *c, void *arg)
+{
+	dealer_txn *t = arg;
+	db_rows *r;
+	buf detail;
+	int rc = -1;
+
+	buf_init(&detail, 0);
+	r = db_query(c, "SELECT id, auth_mode FROM dealers WHERE id = ? FOR UPDATE", "s", t->id);
+	if (r == NULL) {
+		snprintf(t->err, t->errlen, "cannot read dealer %s: %s", t->id, db_error(c));
+		goto out;
+	}
+	if (db_rows_next(r) != 1) {
+		snprintf(t->err, t->errlen, "no dealer '%s'", t->id);
+		rc = DEALER_NOT_FOUND;
+		goto out;
+	}
+	snprintf(t->previous, 5, "%s", db_rows_str(r, 1) ? db_rows_str(r, 1) : "");
+	if (strcmp(t->previous, t->auth_mode) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (db_exec(c, "UPDATE dealers SET auth_mode = ? WHERE id = ?", "ss", t->auth_mode,
+	    db_rows_str(r, 0)) < 0) {
+		snprintf(t->err, t->errlen, "cannot change dealer %s: %s", t->id, db_error(c));
+		goto out;
+	}
+	audit_detail_add(&detail, "from", t->previous);
+	audit_detail_add(&detail, "to", t->auth_mode);
+	rc = audit_append(c, t->actor, "dealer.set_auth", "dealer", db_rows_str(r, 0), detail.data,
+	    t->err, t->errlen);
+out:
+	db_rows_free(r);
+	buf_free(&detail);
+	return rc;
+}
+
+int
+dealer_set_auth(db_conn *c, const char *actor, const char *id, const char *auth_mode,
+    char previous[5], char *err, size_t errlen)
+{
+	dealer_txn t = { .actor = actor, .id = id, .auth_mode = auth_mode, .previous = previous,
+		.err = err, .errlen = errlen };
+	int rc;
+
+	previous[0] = '\0';
+	if (!dealer_auth_mode_valid(auth_mode)) {
+		snprintf(err, errlen, "invalid auth mode: key, cert or both");
+		return DEALER_INVALID;
+	}
+	if (!dealer_id_valid(id)) {
+		snprintf(err, errlen, "no dealer '%s'", id);
+		return DEALER_NOT_FOUND;
+	}
+	err[0] = '\0';
+	rc = db_transaction(c, DEALER_TXN_ATTEMPTS, dealer_set_auth_txn, &t);
+	if (rc < 0 && err[0] == '\0')
+		snprintf(err, errlen, "cannot change dealer %s: %s", id, db_error(c));
+	return rc;
 }
 
 static void

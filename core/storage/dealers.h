@@ -14,6 +14,7 @@
 /* dealer_create's refusals (positive, so -1 stays "database error"). */
 #define DEALER_EXISTS 1
 #define DEALER_INVALID 2
+#define DEALER_NOT_FOUND 3
 
 /* A dealer as read from the database; plain data, nothing to free. */
 typedef struct dealer {
@@ -27,16 +28,32 @@ typedef struct dealer {
 bool dealer_id_valid(const char *id);
 /* A name is 1-200 bytes without control characters. */
 bool dealer_name_valid(const char *name);
-/* How a dealer authenticates: "key" (API keys), "cert" (client
- * certificates) or "both". */
+/* How a dealer authenticates: "key" (an API key; a client certificate is
+ * not needed), "cert" (a client certificate mapped to it; API keys are
+ * refused) or "both" (an API key and a certificate, both its own). */
 bool dealer_auth_mode_valid(const char *mode);
 
-/* Creates a dealer; auth_mode NULL means "key". Returns 0;
- * DEALER_INVALID for an invalid id, name or auth mode and DEALER_EXISTS when
- * the id is taken (ids differing only in case are the same id); -1 on a
- * database error. Every refusal and error leaves a message in err. */
+/* Creates a dealer inside the caller's transaction (or alone, in
+ * autocommit); auth_mode NULL means "key". Writes no audit record: the
+ * caller appends "dealer.create" (audit.h) in the same transaction, as
+ * POST /v1/dealers does. Returns 0; DEALER_INVALID for an invalid id, name
+ * or auth mode and DEALER_EXISTS when the id is taken (ids differing only
+ * in case are the same id); -1 on a database error. Every refusal and
+ * error leaves a message in err. */
 int dealer_create(db_conn *c, const char *id, const char *name, const char *auth_mode,
     char *err, size_t errlen);
+/* dealer_create and its audit record "dealer.create" by actor, in a
+ * transaction of its own (retried on deadlocks). Same returns. */
+int dealer_add(db_conn *c, const char *actor, const char *id, const char *name,
+    const char *auth_mode, char *err, size_t errlen);
+/* Changes how dealer id authenticates, in a transaction of its own with
+ * the audit record "dealer.set_auth" by actor (none when the mode is the
+ * same already). Writes the mode it had into previous. Takes effect on the
+ * next request. Returns 0; DEALER_INVALID for an invalid mode,
+ * DEALER_NOT_FOUND when there is no such dealer; -1 on a database error.
+ * Every refusal and error leaves a message in err. */
+int dealer_set_auth(db_conn *c, const char *actor, const char *id, const char *auth_mode,
+    char previous[5], char *err, size_t errlen);
 /* Reads one dealer into out. Returns 1 when found, 0 when there is no such
  * dealer, -1 on a database error (message in err). */
 int dealer_get(db_conn *c, const char *id, dealer *out, char *err, size_t errlen);

@@ -132,15 +132,15 @@ static void
 on_compile_error(void *data, xml_error_arg e)
 {
 	compile_report *r = data;
+	char message[256];
 
 	if (e == NULL || e->level == XML_ERR_WARNING || r->failed)
 		return;
 	r->failed = 1;
-	set_err(r->err, r->errlen, "schema %s: %s (line %d)",
-	    find_embedded(e->file) ? e->file : r->file,
-	    e->message ? e->message : "cannot compile", e->line);
-	if (r->err != NULL && r->errlen > 0)
-		chomp(r->err);
+	snprintf(message, sizeof message, "%s", e->message ? e->message : "cannot compile");
+	chomp(message);
+	set_err(r->err, r->errlen, "schema %s, line %d: %s",
+	    find_embedded(e->file) ? e->file : r->file, e->line, message);
 }
 
 /* True for a file that describes a document: "QuoteRequest.xsd", not

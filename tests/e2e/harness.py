@@ -45,7 +45,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import xml.etree.ElementTree as ET
@@ -449,7 +448,7 @@ class Server:
         self._note_mariadb()
         if check_rc and r.returncode != 0:
             raise TestFailure("contractctl %s exited %d; stdout: %s; stderr: %s" % (
-                " ".join(map(str, args)), r.returncode, _clip(r.stdout), _clip(r.stderr)))
+                " ".join(map(str, args)), r.returncode, _clip(r.stdout), _clip(r.stderr, 4000)))
         return r
 
     def migrate(self):
@@ -949,13 +948,14 @@ def main(ns):
             diag(p)
     else:
         _out("ok %d - cleanup: every contractd and mariadbd stopped" % n)
-    keep_dir = _log_keep_dir()
+    keep_dir = _log_keep_dir() if failures and not os.environ.get("CD_E2E_KEEP") else None
     stem = os.path.splitext(os.path.basename(ns.get("__file__", "e2e")))[0]
     for s in _servers:
         if failures and not os.environ.get("CD_E2E_KEEP"):
             # Keep the logs of a failing run; the database is large.
             for src, what in ((s.log_path, "contractd"),
-                              (os.path.join(s.mariadb_dir, "error.log"), "mariadb")):
+                              (os.path.join(s.mariadb_dir, "error.log"), "mariadb"),
+                              (os.path.join(s.mariadb_dir, "install.log"), "mariadb-install")):
                 if os.path.exists(src):
                     dst = os.path.join(keep_dir, "%s.%s.%s.log" % (stem, s.name, what))
                     try:
