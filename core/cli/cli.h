@@ -2,6 +2,8 @@
 #ifndef CD_CLI_CLI_H
 #define CD_CLI_CLI_H
 
+#include <stddef.h>
+
 #include "config/config.h"
 
 struct db_conn;
@@ -29,5 +31,11 @@ int cmd_db(cli_ctx *ctx, int argc, char **argv);
 int cmd_dealer(cli_ctx *ctx, int argc, char **argv);
 int cmd_key(cli_ctx *ctx, int argc, char **argv);
 int cmd_plugin(cli_ctx *ctx, int argc, char **argv);
+int cmd_catalog(cli_ctx *ctx, int argc, char **argv);
+int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+
+/* Who contractctl acts as in the audit trail: "cli:<effective unix user>".
+ * Writes into out (64 bytes are plenty) and returns it. */
+const char *cli_actor(char *out, size_t outlen);
 
 #endif

@@ -71,7 +71,7 @@ key_create(cli_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rolestr = NULL, *dealer_id = NULL, *label = NULL;
-	char key[APIKEY_MAX_LEN], err[512];
+	char key[APIKEY_MAX_LEN], err[512], actor[64];
 	role r;
 	int c;
 
@@ -128,7 +128,8 @@ key_create(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_db_open(ctx) != 0)
 		return 1;
-	if (apikey_create(ctx->db, r, dealer_id, label, key, sizeof key, err, sizeof err) != 0) {
+	if (apikey_create(ctx->db, cli_actor(actor, sizeof actor), r, dealer_id, label, key,
+	    sizeof key, err, sizeof err) != 0) {
 		fprintf(stderr, "contractctl: %s\n", err);
 		return 1;
 	}
@@ -200,7 +201,7 @@ key_id_valid(const char *s)
 static int
 key_revoke(cli_ctx *ctx, int argc, char **argv)
 {
-	char key_id[APIKEY_ID_LEN + 1], secret[APIKEY_SECRET_MAX + 1], err[512];
+	char key_id[APIKEY_ID_LEN + 1], secret[APIKEY_SECRET_MAX + 1], err[512], actor[64];
 	int r;
 
 	if (argc != 2) {
@@ -220,7 +221,7 @@ key_revoke(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_db_open(ctx) != 0)
 		return 1;
-	r = apikey_revoke(ctx->db, key_id, err, sizeof err);
+	r = apikey_revoke(ctx->db, cli_actor(actor, sizeof actor), key_id, err, sizeof err);
 	if (r < 0) {
 		fprintf(stderr, "contractctl: %s\n", err);
 		return 1;

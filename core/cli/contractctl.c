@@ -14,9 +14,13 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "db", cmd_db, "db migrate | db status" },
-	{ "dealer", cmd_dealer, "dealer add ID --name NAME | dealer list" },
+	{ "dealer", cmd_dealer, "dealer add ID --name NAME [--auth key|cert|both] | dealer list | "
+	    "dealer set-auth ID key|cert|both\n"
+	    "  dealer cert add ID FILE.pem | dealer cert list [ID] | dealer cert revoke FINGERPRINT" },
 	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list | key revoke KEYID" },
 	{ "plugin", cmd_plugin, "plugin check [-p KEY=VALUE]... FILE.so" },
+	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
+	{ "audit", cmd_audit, "audit verify | audit list [--entity ENTITY] [--id ID] [--limit N]" },
 };
 
 static void

@@ -8,6 +8,7 @@
 #include "plugin/registry.h"
 #include "storage/apikeys.h"
 #include "storage/db.h"
+#include "storage/dealer_certs.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -30,26 +31,87 @@ presented_key(const http_req *req)
 	return req->api_key;
 }
 
+/* Who the request is, from its API key and its verified client
+ * certificate (req->client_cert_sha256, set by server.c only when OpenSSL
+ * verified the chain against [server] tls_client_ca). Fills req->who and
+ * returns 0, or answers 401 or 503 into resp and returns -1.
+ *
+ * A dealer's auth mode decides what it must present: "key" an API key
+ * (a certificate is not needed), "cert" a certificate mapped to it (its
+ * keys are refused), "both" a key and a mapped certificate. Whatever the
+ * mode, a key and a mapped certificate that belong to different
+ * principals authenticate neither; a verified certificate that is mapped
+ * to nobody counts only when a valid key carries the request. */
+static int
+identify(db_conn *db, http_req *req, http_resp *resp)
+{
+	const char *key = presented_key(req), *fp = req->client_cert_sha256;
+	bool has_key = key != NULL && *key != '\0', has_cert = fp != NULL && *fp != '\0';
+	dealer_cert_match cert = { { 0 }, { 0 } };
+	int by_cert = 0, by_key = 0;
+
+	if (has_cert && (by_cert = dealer_cert_lookup(db, fp, &cert)) < 0)
+		goto unavailable;
+	if (has_key && (by_key = apikey_authenticate(db, key, &req->who)) < 0)
+		goto unavailable;
+	if (has_key && by_key == 0) {
+		http_resp_error(resp, 401, "unauthorized", NULL,
+		    "the API key is not valid, was revoked, or belongs to a dealer that "
+		    "authenticates by client certificate only");
+		return -1;
+	}
+	if (by_key) {
+		if (by_cert && (req->who.role != ROLE_DEALER ||
+		    strcmp(req->who.dealer_id, cert.dealer_id) != 0)) {
+			http_resp_error(resp, 401, "unauthorized", NULL,
+			    "the API key and the client certificate belong to different principals");
+			return -1;
+		}
+		if (req->who.role == ROLE_DEALER && strcmp(req->who.auth_mode, "both") == 0 &&
+		    !by_cert) {
+			http_resp_error(resp, 401, "unauthorized", NULL,
+			    "dealer %s authenticates by API key and client certificate together: "
+			    "present a client certificate mapped to it", req->who.dealer_id);
+			return -1;
+		}
+		if (by_cert)
+			snprintf(req->who.cert_sha256, sizeof req->who.cert_sha256, "%s", fp);
+		return 0;
+	}
+	if (by_cert) {
+		if (strcmp(cert.auth_mode, "cert") != 0) {
+			http_resp_error(resp, 401, "unauthorized", NULL,
+			    "dealer %s authenticates by API key%s: send 'Authorization: Bearer <key>'",
+			    cert.dealer_id, strcmp(cert.auth_mode, "both") == 0 ?
+			    " and client certificate together" : "");
+			return -1;
+		}
+		memset(&req->who, 0, sizeof req->who);
+		req->who.role = ROLE_DEALER;
+		snprintf(req->who.dealer_id, sizeof req->who.dealer_id, "%s", cert.dealer_id);
+		snprintf(req->who.auth_mode, sizeof req->who.auth_mode, "%s", cert.auth_mode);
+		snprintf(req->who.cert_sha256, sizeof req->who.cert_sha256, "%s", fp);
+		return 0;
+	}
+	if (has_cert)
+		http_resp_error(resp, 401, "unauthorized", NULL,
+		    "the client certificate is not mapped to a dealer, or its mapping was revoked");
+	else
+		http_resp_error(resp, 401, "unauthorized", NULL,
+		    "an API key is required: send 'Authorization: Bearer <key>'");
+	return -1;
+unavailable:
+	http_resp_error(resp, 503, "database-unavailable", NULL,
+	    "the database is unavailable; retry later");
+	return -1;
+}
+
 /* Fills req->who or answers 401/403/503; returns true to go on. */
 static bool
 authenticate(db_conn *db, const route *r, http_req *req, http_resp *resp)
 {
-	const char *key = presented_key(req);
-
-	if (key == NULL || *key == '\0') {
-		http_resp_error(resp, 401, "unauthorized", NULL,
-		    "an API key is required: send 'Authorization: Bearer <key>'");
-		return false;
-	}
-	switch (apikey_authenticate(db, key, &req->who)) {
-	case 1:
-		break;
-	case 0:
-		http_resp_error(resp, 401, "unauthorized", NULL, "the API key is not valid or was revoked");
-		return false;
-	default:
-		http_resp_error(resp, 503, "database-unavailable", NULL,
-		    "the database is unavailable; retry later");
+	if (identify(db, req, resp) != 0) {
+		memset(&req->who, 0, sizeof req->who);
 		return false;
 	}
 	req->authenticated = true;

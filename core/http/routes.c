@@ -3,6 +3,7 @@
 #include "http/routes.h"
 
 #define ADMIN ROLE_BIT(ROLE_ADMIN)
+#define DEALER ROLE_BIT(ROLE_DEALER)
 
 const route routes[] = {
 	{ HTTP_GET, "/healthz", "/healthz", ROUTE_INLINE | ROUTE_PUBLIC, 0, route_healthz },
@@ -12,6 +13,16 @@ const route routes[] = {
 	{ HTTP_GET, "/v1/plugins", "/v1/plugins", 0, ADMIN, route_plugins },
 	{ HTTP_POST, "/v1/dealers", "/v1/dealers", ROUTE_TRANSACTION, ADMIN, route_dealer_create },
 	{ HTTP_GET, "/v1/dealers/{id}", "/v1/dealers/{id}", 0, ADMIN, route_dealer_get },
+	/* Each document runs in a transaction of its own: not ROUTE_TRANSACTION. */
+	{ HTTP_POST, "/v1/documents", "/v1/documents", 0, DEALER, route_documents_post },
+	{ HTTP_GET, "/v1/outbox", "/v1/outbox", 0, DEALER, route_outbox_get },
+	{ HTTP_POST, "/v1/outbox/ack", "/v1/outbox/ack", ROUTE_TRANSACTION, DEALER, route_outbox_ack },
+	{ HTTP_GET, "/v1/plans", "/v1/plans", 0, ROLES_ANY, route_plans_list },
+	{ HTTP_GET, "/v1/plans/{code}", "/v1/plans/{code}", 0, ROLES_ANY, route_plan_get },
+	{ HTTP_GET, "/v1/contracts/{number}", "/v1/contracts/{number}", 0, ROLES_ANY,
+	    route_contract_get },
+	{ HTTP_GET, "/v1/assets/{serial}/coverage", "/v1/assets/{serial}/coverage", 0, DEALER,
+	    route_asset_coverage },
 };
 
 const int nroutes = sizeof routes / sizeof routes[0];

@@ -2,6 +2,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "plugin/registry.h"
+#include "storage/audit.h"
 #include "storage/dealers.h"
 #include "xml/xml_in.h"
 #include "xml/xml_out.h"
@@ -25,10 +26,15 @@ route_whoami(route_env *env, http_req *req, http_resp *resp)
 {
 	xml_out *x = xml_out_new("Principal");
 
-	xml_out_elem(x, "KeyId", req->who.key_id);
+	if (req->who.key_id[0] != '\0')
+		xml_out_elem(x, "KeyId", req->who.key_id);
 	xml_out_elem(x, "Role", role_name(req->who.role));
 	if (req->who.role == ROLE_DEALER)
 		xml_out_elem(x, "DealerId", req->who.dealer_id);
+	xml_out_elem(x, "AuthenticatedBy", req->who.key_id[0] == '\0' ? "certificate" :
+	    req->who.cert_sha256[0] != '\0' ? "key+certificate" : "key");
+	if (req->who.cert_sha256[0] != '\0')
+		xml_out_elem(x, "CertificateSha256", req->who.cert_sha256);
 	send_doc(resp, 200, x);
 }
 
@@ -71,11 +77,13 @@ route_dealer_create(route_env *env, http_req *req, http_resp *resp)
 	xml_limits limits = { cfg->max_body, cfg->max_xml_depth };
 	xml_problem problem;
 	xmlDocPtr doc = xml_parse_untrusted(req->body.data, req->body.len, &limits, &problem);
-	char err[256];
+	char err[256], actor[PRINCIPAL_ACTOR_MAX];
+	buf detail;
 
+	buf_init(&detail, 0);
 	if (doc == NULL) {
 		http_resp_error(resp, 400, problem.code, problem.path, "%s", problem.message);
-		return;
+		goto out;
 	}
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	if (root == NULL || strcmp((const char *)root->name, "Dealer") != 0 || root->ns == NULL ||
@@ -115,10 +123,20 @@ route_dealer_create(route_env *env, http_req *req, http_resp *resp)
 		http_resp_error(resp, 503, "database-unavailable", NULL, "%s", err);
 		goto out;
 	}
+	/* Last, so the chain head stays locked only until the commit. */
+	audit_detail_add(&detail, "name", d.name);
+	audit_detail_add(&detail, "auth", d.auth_mode);
+	if (audit_append(env->db, principal_actor(&req->who, actor, sizeof actor), "dealer.create",
+	    "dealer", d.id, detail.data, err, sizeof err) != 0) {
+		http_resp_error(resp, 503, "database-unavailable", NULL, "%s", err);
+		goto out;
+	}
 	resp->location = xasprintf("/v1/dealers/%s", id);
 	dealer_doc(resp, 201, &d);
 out:
-	xmlFreeDoc(doc);
+	buf_free(&detail);
+	if (doc != NULL)
+		xmlFreeDoc(doc);
 }
 
 void

@@ -248,13 +248,15 @@ job_finish(job *j)
 	evbuffer_free(body);
 
 	uint64_t micros = now_us() - j->start_us;
+	log_set_request_id(j->req.request_id);
 	metrics_observe(j->route_index, status, micros);
 	if (status >= 500)
-		log_write(LOG_LEVEL_WARN, "%s %s -> %d in %llu us", evhttp_request_get_uri(j->evreq) ? "" : "",
-		    j->req.path ? j->req.path : "?", status, (unsigned long long)micros);
+		log_warn("%s -> %d in %llu us", j->req.path ? j->req.path : "?", status,
+		    (unsigned long long)micros);
 	else if (log_min_level() <= LOG_LEVEL_DEBUG)
 		log_debug("%s -> %d in %llu us", j->req.path ? j->req.path : "?", status,
 		    (unsigned long long)micros);
+	log_set_request_id(NULL);
 	if (j->done)
 		event_free(j->done);
 	http_req_free(&j->req);

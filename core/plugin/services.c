@@ -1,15 +1,18 @@
 /* plugin services — the cd_host_services table every plugin gets from init.
  *
  * Thin adapters over core/base: log.h for logging (the request id is
- * already thread-local there), money.h for amounts and decimals, and the
- * instance's cd_plugin_ctx for configuration. Every entry is reentrant and
- * checks the pointers a plugin hands it, so a careless plugin gets an error
- * code rather than a crash in the host's code. */
+ * already thread-local there), money.h for amounts and decimals, the
+ * instance's cd_plugin_ctx for configuration, and ratetable.h for rate
+ * tables. Every entry is reentrant and checks the pointers a plugin hands
+ * it, so a careless plugin gets an error code rather than a crash in the
+ * host's code. */
 #include "plugin/host.h"
+#include "plugin/ratetable.h"
 #include "base/log.h"
 #include "base/money.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +265,37 @@ svc_decimal_mul(cd_decimal a, cd_decimal b, cd_decimal *out)
 }
 
 /* ------------------------------------------------------------------------
+ * Rate tables: ratetable.c does the work; loading resolves the path as
+ * config_path does and logs what was loaded under the plugin's name. The
+ * lookups are ratetable.c's own functions, which check their arguments.
+ * ------------------------------------------------------------------------ */
+
+static cd_status
+svc_rate_table_load(const cd_plugin_ctx *ctx, const char *path, cd_rate_table **out,
+    cd_error *err)
+{
+	const cd_rate_table_info *info;
+	char resolved[PATH_MAX];
+	cd_status st;
+
+	if (out == NULL)
+		return svc_error_set(err, CD_ERR_INVALID, "rate_table_load: out is NULL");
+	*out = NULL;
+	if (ctx == NULL || path == NULL || path[0] == '\0')
+		return svc_error_set(err, CD_ERR_CONFIG, "rate_table_load: no rate table file named");
+	if (svc_config_path(ctx, path, resolved, sizeof resolved) != CD_OK)
+		return svc_error_set(err, CD_ERR_CONFIG, "rate table %.200s: path too long", path);
+	st = rate_table_load(resolved, out, err);
+	if (st != CD_OK)
+		return st;
+	info = rate_table_info(*out);
+	svc_log(ctx, CD_LOG_INFO, "rate table %s (%s) loaded from %s: %zu rates, %zu surcharges, "
+	    "%zu dealer adjustments", info->code, info->currency, info->path, info->nrates,
+	    info->nsurcharges, info->ndealer_adjustments);
+	return CD_OK;
+}
+
+/* ------------------------------------------------------------------------
  * The table. Entries are only ever appended (see the SDK's changelog).
  * ------------------------------------------------------------------------ */
 
@@ -283,6 +317,12 @@ static const cd_host_services services = {
 	.money_add = svc_money_add,
 	.decimal_parse = svc_decimal_parse,
 	.decimal_mul = svc_decimal_mul,
+	.rate_table_load = svc_rate_table_load,
+	.rate_table_free = rate_table_free,
+	.rate_table_info = rate_table_info,
+	.rate_table_lookup = rate_table_lookup,
+	.rate_table_surcharge = rate_table_surcharge,
+	.rate_table_dealer_adjustment = rate_table_dealer_adjustment,
 };
 
 const cd_host_services *

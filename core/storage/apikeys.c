@@ -1,4 +1,5 @@
 #include "storage/apikeys.h"
+#include "storage/audit.h"
 #include "base/crypto.h"
 #include "base/xalloc.h"
 
@@ -8,6 +9,8 @@
 
 /* Times a fresh key id may collide before we give up (2^48 ids: never). */
 #define APIKEY_CREATE_TRIES 5
+/* Attempts for a transaction that meets a deadlock or a Galera conflict. */
+#define APIKEY_TXN_ATTEMPTS 5
 
 static const char *const role_names[] = { "admin", "finance", "dealer" };
 
@@ -27,6 +30,16 @@ role_parse(const char *s, role *out)
 		}
 	}
 	return -1;
+}
+
+const char *
+principal_actor(const principal *p, char *out, size_t outlen)
+{
+	if (p->key_id[0] != '\0')
+		snprintf(out, outlen, "key:%s", p->key_id);
+	else
+		snprintf(out, outlen, "dealer:%s", p->dealer_id);
+	return out;
 }
 
 static size_t
@@ -95,6 +108,7 @@ apikey_authenticate(db_conn *c, const char *presented, principal *out)
 		if (dealer_id == NULL || auth_mode == NULL || strcmp(auth_mode, "cert") == 0)
 			goto out;
 		snprintf(out->dealer_id, sizeof out->dealer_id, "%s", dealer_id);
+		snprintf(out->auth_mode, sizeof out->auth_mode, "%s", auth_mode);
 	}
 	memcpy(out->key_id, key_id, sizeof out->key_id);
 	out->role = rl;
@@ -120,17 +134,79 @@ apikey_label_valid(const char *label)
 	return true;
 }
 
-int
-apikey_create(db_conn *c, role r, const char *dealer_id, const char *label,
-    char *key_out, size_t keylen, char *err, size_t errlen)
+typedef struct key_txn {
+	const char *actor;
+	role role;
+	const char *dealer_id;
+	const char *label;
+	const char *key_id;
+	char new_id[APIKEY_ID_LEN + 1];
+	char secret[APIKEY_SECRET_LEN + 1];
+	char *err;
+	size_t errlen;
+} key_txn;
+
+static int
+key_create_txn(db_conn *c, void *arg)
 {
-	char key_id[APIKEY_ID_LEN + 1], secret[APIKEY_SECRET_LEN + 1], hash[SHA256_HEX_LEN + 1];
+	key_txn *t = arg;
+	char hash[SHA256_HEX_LEN + 1];
 	dealer d = { 0 };
-	bool has_dealer = dealer_id != NULL && dealer_id[0] != '\0';
+	buf detail;
 	int rc = -1, found;
 
-	if (label == NULL)
-		label = "";
+	buf_init(&detail, 0);
+	if (t->role == ROLE_DEALER) {
+		found = dealer_get(c, t->dealer_id, &d, t->err, t->errlen);
+		if (found < 0)
+			goto out;
+		if (found == 0) {
+			snprintf(t->err, t->errlen, "no dealer '%s' (create it first: contractctl "
+			    "dealer add)", t->dealer_id);
+			rc = 1;
+			goto out;
+		}
+		if (strcmp(d.auth_mode, "cert") == 0) {
+			snprintf(t->err, t->errlen, "dealer '%s' authenticates by client certificate "
+			    "only (auth cert): it cannot use API keys", d.id);
+			rc = 1;
+			goto out;
+		}
+	}
+	for (int attempt = 0;; attempt++) {
+		random_hex(t->new_id, APIKEY_ID_LEN / 2);
+		random_hex(t->secret, APIKEY_SECRET_LEN / 2);
+		sha256_hex(t->secret, APIKEY_SECRET_LEN, hash);
+		if (db_exec(c, "INSERT INTO api_keys (key_id, secret_hash, role, dealer_id, label) "
+		    "VALUES (?, ?, ?, ?, ?)", "sssss", t->new_id, hash, role_name(t->role),
+		    t->role == ROLE_DEALER ? d.id : NULL, t->label) >= 0)
+			break;
+		if (db_errno(c) != DB_ER_DUP_ENTRY || attempt + 1 >= APIKEY_CREATE_TRIES) {
+			snprintf(t->err, t->errlen, "cannot create the key: %s", db_error(c));
+			goto out;
+		}
+	}
+	audit_detail_add(&detail, "role", role_name(t->role));
+	if (t->role == ROLE_DEALER)
+		audit_detail_add(&detail, "dealer", d.id);
+	audit_detail_add(&detail, "label", t->label);
+	rc = audit_append(c, t->actor, "api_key.create", "api_key", t->new_id, detail.data, t->err,
+	    t->errlen);
+out:
+	buf_free(&detail);
+	return rc;
+}
+
+int
+apikey_create(db_conn *c, const char *actor, role r, const char *dealer_id,
+    const char *label, char *key_out, size_t keylen, char *err, size_t errlen)
+{
+	key_txn t = { .actor = actor, .role = r, .dealer_id = dealer_id,
+		.label = label ? label : "", .err = err, .errlen = errlen };
+	bool has_dealer = dealer_id != NULL && dealer_id[0] != '\0';
+	int rc = -1;
+
+	err[0] = '\0';
 	if (keylen < APIKEY_MAX_LEN) {
 		snprintf(err, errlen, "key buffer too small");
 		goto out;
@@ -139,79 +215,85 @@ apikey_create(db_conn *c, role r, const char *dealer_id, const char *label,
 		snprintf(err, errlen, "unknown role");
 		goto out;
 	}
-	if (!apikey_label_valid(label)) {
+	if (!apikey_label_valid(t.label)) {
 		snprintf(err, errlen, "invalid label: at most %d bytes, no control characters",
 		    APIKEY_LABEL_MAX);
 		goto out;
 	}
-	if (r == ROLE_DEALER) {
-		if (!has_dealer) {
-			snprintf(err, errlen, "a dealer key needs the dealer it belongs to");
-			goto out;
-		}
-		found = dealer_get(c, dealer_id, &d, err, errlen);
-		if (found < 0)
-			goto out;
-		if (found == 0) {
-			snprintf(err, errlen, "no dealer '%s' (create it first: contractctl dealer add)",
-			    dealer_id);
-			goto out;
-		}
-		if (strcmp(d.auth_mode, "cert") == 0) {
-			snprintf(err, errlen, "dealer '%s' authenticates by client certificate only "
-			    "(auth cert): it cannot use API keys", d.id);
-			goto out;
-		}
-	} else if (has_dealer) {
+	if (r == ROLE_DEALER && !has_dealer) {
+		snprintf(err, errlen, "a dealer key needs the dealer it belongs to");
+		goto out;
+	}
+	if (r != ROLE_DEALER && has_dealer) {
 		snprintf(err, errlen, "only dealer keys belong to a dealer; a %s key cannot",
 		    role_name(r));
 		goto out;
 	}
-	for (int attempt = 0;; attempt++) {
-		random_hex(key_id, APIKEY_ID_LEN / 2);
-		random_hex(secret, APIKEY_SECRET_LEN / 2);
-		sha256_hex(secret, APIKEY_SECRET_LEN, hash);
-		if (db_exec(c, "INSERT INTO api_keys (key_id, secret_hash, role, dealer_id, label) "
-		    "VALUES (?, ?, ?, ?, ?)", "sssss", key_id, hash, role_name(r),
-		    r == ROLE_DEALER ? d.id : NULL, label) >= 0)
-			break;
-		if (db_errno(c) != DB_ER_DUP_ENTRY || attempt + 1 >= APIKEY_CREATE_TRIES) {
+	if (db_transaction(c, APIKEY_TXN_ATTEMPTS, key_create_txn, &t) != 0) {
+		if (err[0] == '\0')
 			snprintf(err, errlen, "cannot create the key: %s", db_error(c));
-			goto out;
-		}
+		goto out;
 	}
-	snprintf(key_out, keylen, APIKEY_PREFIX "%s_%s", key_id, secret);
+	snprintf(key_out, keylen, APIKEY_PREFIX "%s_%s", t.new_id, t.secret);
 	rc = 0;
 out:
-	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(t.secret, sizeof t.secret);
+	return rc;
+}
+
+/* Revokes t->key_id: 0 revoked now, 1 revoked already, 2 no such key,
+ * -1 database error. */
+static int
+key_revoke_txn(db_conn *c, void *arg)
+{
+	key_txn *t = arg;
+	db_rows *r;
+	buf detail;
+	int rc = -1;
+
+	buf_init(&detail, 0);
+	r = db_query(c, "SELECT role, dealer_id, revoked_at IS NOT NULL FROM api_keys "
+	    "WHERE key_id = ? FOR UPDATE", "s", t->key_id);
+	if (r == NULL) {
+		snprintf(t->err, t->errlen, "cannot read key %s: %s", t->key_id, db_error(c));
+		goto out;
+	}
+	if (db_rows_next(r) != 1) {
+		snprintf(t->err, t->errlen, "no API key with id '%s'", t->key_id);
+		rc = 2;
+		goto out;
+	}
+	if (db_rows_int(r, 2) != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (db_exec(c, "UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP(6) WHERE key_id = ?",
+	    "s", t->key_id) < 0) {
+		snprintf(t->err, t->errlen, "cannot revoke key %s: %s", t->key_id, db_error(c));
+		goto out;
+	}
+	audit_detail_add(&detail, "role", db_rows_str(r, 0));
+	if (db_rows_str(r, 1) != NULL)
+		audit_detail_add(&detail, "dealer", db_rows_str(r, 1));
+	rc = audit_append(c, t->actor, "api_key.revoke", "api_key", t->key_id, detail.data, t->err,
+	    t->errlen);
+out:
+	db_rows_free(r);
+	buf_free(&detail);
 	return rc;
 }
 
 int
-apikey_revoke(db_conn *c, const char *key_id, char *err, size_t errlen)
+apikey_revoke(db_conn *c, const char *actor, const char *key_id, char *err, size_t errlen)
 {
-	int64_t n, revoked;
-	int found;
+	key_txn t = { .actor = actor, .key_id = key_id, .err = err, .errlen = errlen };
+	int rc;
 
-	n = db_exec(c, "UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP(6) "
-	    "WHERE key_id = ? AND revoked_at IS NULL", "s", key_id);
-	if (n < 0) {
+	err[0] = '\0';
+	rc = db_transaction(c, APIKEY_TXN_ATTEMPTS, key_revoke_txn, &t);
+	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "cannot revoke key %s: %s", key_id, db_error(c));
-		return -1;
-	}
-	if (n > 0)
-		return 0;
-	found = db_query_int(c, &revoked, "SELECT revoked_at IS NOT NULL FROM api_keys "
-	    "WHERE key_id = ?", "s", key_id);
-	if (found < 0) {
-		snprintf(err, errlen, "cannot read key %s: %s", key_id, db_error(c));
-		return -1;
-	}
-	if (found == 0) {
-		snprintf(err, errlen, "no API key with id '%s'", key_id);
-		return -1;
-	}
-	return 1;
+	return rc == 2 ? -1 : rc;
 }
 
 int

@@ -139,12 +139,14 @@ now_utc(char out[AUDIT_TIME_LEN + 1])
 {
 	struct timespec ts;
 	struct tm tm;
+	char tmp[80];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, AUDIT_TIME_LEN + 1, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+	snprintf(tmp, sizeof tmp, "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    (long)(ts.tv_nsec / 1000));
+	snprintf(out, AUDIT_TIME_LEN + 1, "%.*s", AUDIT_TIME_LEN, tmp);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,63 @@ dealer_cert_parse_pem(const char *pem, size_t len, dealer_cert_info *out, char *
 out:
 	ERR_clear_error();
 	X509_free(x);
+	BIO_free(b);
+	return rc;
+}
+
+int
+dealer_cert_verify_pem(const char *pem, size_t len, const char *ca_file, char *err,
+    size_t errlen)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *vctx = NULL;
+	X509 *leaf = NULL, *extra;
+	BIO *b = NULL;
+	int rc = -1;
+
+	if (len > INT_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL ||
+	    (leaf = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
+		snprintf(err, errlen, "no PEM certificate found");
+		goto out;
+	}
+	if ((chain = sk_X509_new_null()) == NULL)
+		goto oom;
+	while ((extra = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (sk_X509_push(chain, extra) == 0) {
+			X509_free(extra);
+			goto oom;
+		}
+	}
+	if ((store = X509_STORE_new()) == NULL || (vctx = X509_STORE_CTX_new()) == NULL)
+		goto oom;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	if (X509_STORE_load_file(store, ca_file) != 1) {
+#else
+	if (X509_STORE_load_locations(store, ca_file, NULL) != 1) {
+#endif
+		snprintf(err, errlen, "cannot load the CA file %s", ca_file);
+		goto out;
+	}
+	if (X509_STORE_CTX_init(vctx, store, leaf, chain) != 1 ||
+	    X509_STORE_CTX_set_purpose(vctx, X509_PURPOSE_SSL_CLIENT) != 1)
+		goto oom;
+	if (X509_verify_cert(vctx) == 1) {
+		rc = 1;
+	} else {
+		snprintf(err, errlen, "%s",
+		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(vctx)));
+		rc = 0;
+	}
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory checking the certificate");
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(vctx);
+	X509_STORE_free(store);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(leaf);
 	BIO_free(b);
 	return rc;
 }

@@ -46,6 +46,13 @@ typedef struct dealer_cert_info {
 int dealer_cert_parse_pem(const char *pem, size_t len, dealer_cert_info *out, char *err,
     size_t errlen);
 
+/* Checks that the first certificate of pem chains to a CA of ca_file for
+ * client authentication, as the server's handshake will check it (the
+ * PEM's further certificates serve as intermediates). Returns 1 when it
+ * does, 0 when not (why in err), -1 when the check cannot be made (err). */
+int dealer_cert_verify_pem(const char *pem, size_t len, const char *ca_file, char *err,
+    size_t errlen);
+
 /* Normalises a fingerprint as people paste it — upper or lower case, with
  * or without colons, with or without a "SHA256 Fingerprint=" prefix — to
  * 64 lowercase hex digits. Returns false when it is not a SHA-256

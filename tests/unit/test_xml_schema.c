@@ -204,8 +204,8 @@ test_lookup(void **state)
 		"Acknowledgement", "Batch", "CancellationConfirmation", "Catalog", "ClaimDecision",
 		"ContractCancellation", "ContractConfirmation", "ContractRegistration",
 		"ContractTransfer", "CoverageAnswer", "CoverageInquiry", "Error", "PartsOrder",
-		"PartsOrderConfirmation", "Quote", "QuoteRequest", "RateTable", "ServiceClaim",
-		"TransferConfirmation",
+		"PartsOrderConfirmation", "PricingRequest", "PricingResult", "Quote", "QuoteRequest",
+		"RateTable", "ServiceClaim", "TransferConfirmation",
 	};
 
 	(void)state;
@@ -282,7 +282,7 @@ test_examples_validate(void **state)
 		documents++;
 	}
 	/* One example per document schema. */
-	assert_int_equal(documents, 19);
+	assert_int_equal(documents, 21);
 }
 
 /* Each document of the example Batch, validated on its own against the
@@ -761,8 +761,8 @@ test_catalog(void **state)
 	static const variant v[] = {
 		{ "Catalog", "<Code>VEH-PT-36</Code>", "<Code>APPL-36</Code>",
 		    "duplicate-value", "/Catalog/Plan[2]" },
-		{ "Catalog", "<Param key=\"rate.appliance.500-1500\">",
-		    "<Param key=\"rate.appliance.0-500\">",
+		{ "Catalog", "<Param key=\"term-factors\">",
+		    "<Param key=\"rate.appliance\">",
 		    "duplicate-value", "/Catalog/Plan[1]/Pricing/Param[2]" },
 		{ "Catalog", "<PeriodMonths>12</PeriodMonths>\n      </Entitlement>",
 		    "<PeriodMonths>12</PeriodMonths><UsageInterval unit=\"km\">15000</UsageInterval>\n"

@@ -54,7 +54,12 @@
  *
  * ABI changelog
  *   1.0  first release: pricing, billing and parts kinds; host services
- *        log, config, money and decimal helpers.
+ *        log, config, money and decimal helpers, and rate tables
+ *        (rate_table_load ... rate_table_dealer_adjustment, with
+ *        cd_rate_table, cd_rate_query, cd_rate_cell, cd_rate_band,
+ *        cd_rate_adjustment and cd_rate_table_info). The rate-table
+ *        services were appended before any release, so they are part of
+ *        1.0 rather than a 1.1: every 1.0 host has them.
  */
 #ifndef CONTRACTD_PLUGIN_H
 #define CONTRACTD_PLUGIN_H
@@ -137,6 +142,15 @@ typedef struct cd_param {
 /* Opaque: the host's handle for one loaded plugin instance. */
 typedef struct cd_plugin_ctx cd_plugin_ctx;
 
+/* Opaque: a rate table the host loaded for a plugin (rate_table_load). The
+ * types of its lookups are defined under "Rate tables" below. */
+typedef struct cd_rate_table cd_rate_table;
+typedef struct cd_rate_query cd_rate_query;
+typedef struct cd_rate_band cd_rate_band;
+typedef struct cd_rate_cell cd_rate_cell;
+typedef struct cd_rate_adjustment cd_rate_adjustment;
+typedef struct cd_rate_table_info cd_rate_table_info;
+
 /* ------------------------------------------------------------------------
  * Host services: what the server offers a plugin. Entries are only ever
  * appended; test struct_size (CD_HAS_FIELD) before using one newer than
@@ -186,6 +200,43 @@ typedef struct cd_host_services {
 	/* Parses "1.25" into a decimal; multiplies two decimals. */
 	cd_status (*decimal_parse)(const char *text, cd_decimal *out);
 	cd_status (*decimal_mul)(cd_decimal a, cd_decimal b, cd_decimal *out);
+
+	/* Rate tables: RateTable documents (contracts/schema/RateTable.xsd)
+	 * that the host reads, validates and indexes for the plugin, which then
+	 * looks prices up by category, asset age, usage and term. See "Rate
+	 * tables" below.
+	 *
+	 * Loads the RateTable file path (relative paths resolve as config_path
+	 * resolves them), validates it against the RateTable schema and checks
+	 * what the schema cannot: bands that overlap, amounts with more decimals
+	 * than the table's currency has. On CD_OK *out is a new table that the
+	 * plugin frees with rate_table_free, normally in fini; otherwise
+	 * CD_ERR_CONFIG with a message naming the file and the offending
+	 * element (and every problem in the log). It reads a file: call it
+	 * from init, not from an operation. */
+	cd_status (*rate_table_load)(const cd_plugin_ctx *ctx, const char *path,
+	    cd_rate_table **out, cd_error *err);
+	/* Frees a table from rate_table_load. NULL is fine. */
+	void (*rate_table_free)(cd_rate_table *table);
+	/* What the table says about itself: code, currency, ... Borrowed: valid
+	 * until rate_table_free. */
+	const cd_rate_table_info *(*rate_table_info)(const cd_rate_table *table);
+	/* The rate for q's category, age, usage and term. On CD_OK *out is the
+	 * table's cell (borrowed: valid until rate_table_free). Otherwise
+	 * CD_ERR_NOT_FOUND when the table has no rate for q (no such category,
+	 * an age or usage outside every band, no such term), CD_ERR_UNSUPPORTED
+	 * when q counts usage in another unit than the table, CD_ERR_INVALID for
+	 * a malformed q; the message, written for a dealer, says which. */
+	cd_status (*rate_table_lookup)(const cd_rate_table *table, const cd_rate_query *q,
+	    const cd_rate_cell **out, cd_error *err);
+	/* The index-th surcharge of the table (0, 1, ... in table order) that
+	 * applies to q, or NULL when there are no more. Borrowed. */
+	const cd_rate_adjustment *(*rate_table_surcharge)(const cd_rate_table *table,
+	    const cd_rate_query *q, size_t index);
+	/* The table's adjustment for dealer_id, or NULL when it has none for
+	 * that dealer. Borrowed. */
+	const cd_rate_adjustment *(*rate_table_dealer_adjustment)(const cd_rate_table *table,
+	    const char *dealer_id);
 } cd_host_services;
 
 /* ------------------------------------------------------------------------
@@ -243,6 +294,107 @@ typedef struct cd_lines {
 	size_t capacity;
 	size_t count;
 } cd_lines;
+
+/* ------------------------------------------------------------------------
+ * Rate tables: prices by category, asset age, usage and term
+ *
+ * A RateTable document holds the retail prices of one product line: age
+ * bands (months since purchase) and usage bands (km, hours, ... at sale),
+ * a Rate per category, age band, usage band and term, surcharges that
+ * apply to some requests (commercial use, a category, a model prefix) and
+ * adjustments for single dealers. Bands are half-open: from inclusive, to
+ * exclusive. The host owns the table; everything a lookup returns points
+ * into it and stays valid until rate_table_free. A table never changes
+ * once loaded, so any number of threads may look up at once.
+ *
+ *     cd_rate_query q = {
+ *             .struct_size = sizeof q,
+ *             .category = req->product_category, .model = req->model,
+ *             .age_months = req->asset_age_months, .term_months = req->term_months,
+ *             .usage_unit = req->usage_unit, .usage = req->usage_at_sale,
+ *             .commercial_use = req->commercial_use,
+ *     };
+ *     const cd_rate_cell *cell;
+ *     if ((rc = host->rate_table_lookup(table, &q, &cell, err)) != CD_OK)
+ *             return rc;                     (the host wrote the message)
+ *     price = cell->amount;
+ *     for (size_t i = 0; (s = host->rate_table_surcharge(table, &q, i)) != NULL; i++)
+ *             ...
+ * ------------------------------------------------------------------------ */
+
+/* What to look up. The plugin fills it (struct_size first) and keeps it;
+ * the host only reads it. */
+struct cd_rate_query {
+	uint32_t struct_size;      /* sizeof(cd_rate_query) */
+	/* Rates are found for the most specific category of the table that is
+	 * the query's or a dotted prefix of it: "vehicle.car.ev" takes the
+	 * rates of "vehicle.car" unless the table has its own. */
+	const char *category;
+	const char *model;         /* for surcharges by model prefix; may be NULL */
+	int32_t age_months;        /* whole months from purchase to sale */
+	int32_t term_months;
+	cd_usage_unit usage_unit;  /* must be the table's unit, unless that is none */
+	int64_t usage;             /* the reading at sale, in usage_unit */
+	int32_t commercial_use;    /* non-zero: commercial-use surcharges apply */
+};
+
+/* An age or usage band of a table. */
+struct cd_rate_band {
+	uint32_t struct_size;
+	const char *id;            /* "A1" */
+	int64_t from;              /* inclusive: months, or the usage unit */
+	int64_t to;                /* exclusive; -1: no upper bound */
+};
+
+/* One cell of a table: the rate for a category, age band, usage band and
+ * term. */
+struct cd_rate_cell {
+	uint32_t struct_size;
+	/* The value as written, exactly: "952.00" is { 95200, 2 }. */
+	cd_decimal rate;
+	/* The same as an amount: minor units of the table's currency (95200). */
+	int64_t amount;
+	const char *text;          /* as written, "952.00", for explanations */
+	const char *category;      /* the table's category that matched */
+	int32_t term_months;
+	const cd_rate_band *age_band;
+	const cd_rate_band *usage_band;
+};
+
+typedef enum cd_adjustment_kind {
+	CD_ADJUST_PERCENT = 0,     /* a share of the price: see factor */
+	CD_ADJUST_AMOUNT = 1,      /* a fixed amount: see amount */
+} cd_adjustment_kind;
+
+/* A surcharge, or a dealer's adjustment. Negative values are discounts. */
+struct cd_rate_adjustment {
+	uint32_t struct_size;
+	/* The surcharge's code ("COMMERCIAL"), or the dealer's id. */
+	const char *code;
+	const char *description;   /* may be NULL */
+	cd_adjustment_kind kind;
+	/* CD_ADJUST_PERCENT: the percentage as a factor, ready for money_mul:
+	 * 35 % is { 35, 2 }, -5 % is { -5, 2 }. Zero for an amount. */
+	cd_decimal factor;
+	/* CD_ADJUST_AMOUNT: minor units of the table's currency. Zero for a
+	 * percentage. */
+	int64_t amount;
+	const char *text;          /* as written: "35" (percent), "-20.00" (amount) */
+};
+
+/* What a table says about itself. */
+struct cd_rate_table_info {
+	uint32_t struct_size;
+	const char *code;          /* "VEH-2024": plans name tables by code */
+	const char *name;          /* may be NULL */
+	const char *currency;      /* of every rate and amount in the table */
+	const char *effective_date; /* "YYYY-MM-DD", or NULL */
+	cd_usage_unit usage_unit;  /* what the usage bands count */
+	const char *path;          /* the file it was loaded from */
+	size_t nrates;
+	size_t nsurcharges;
+	size_t ndealer_adjustments;
+};
 
 /* ------------------------------------------------------------------------
  * Pricing plugins: the price of a plan for an asset

@@ -1,0 +1,160 @@
+/* settings — the exchange's configuration: tax rates, quote validity and
+ * the quote-signing secret (see exchange.h). */
+#include "exchange/exchange.h"
+#include "xml/schema.h"
+#include "base/crypto.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define QUOTE_SECRET_MIN 32   /* bytes of key text */
+
+static const char *const tax_keys[4] = { "standard", "zero", "exempt", "reverse" };
+
+/* Reads [tax]: every category but standard defaults to 0. */
+static int
+load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < 4; i++) {
+		const char *v = config_get(cfg, "tax", tax_keys[i]);
+		if (v == NULL) {
+			if (i != 0) {
+				out->rates[i] = (rate){ 0, 0 };
+				out->set[i] = true;
+			}
+			continue;
+		}
+		if (rate_parse(v, &out->rates[i]) != MONEY_OK || out->rates[i].value < 0) {
+			snprintf(err, errlen, "[tax] %s: '%s' is not a decimal rate such as 0.19",
+			    tax_keys[i], v);
+			return -1;
+		}
+		/* A rate of 1 or more is a percentage written by mistake. */
+		int64_t whole = out->rates[i].value;
+		for (int s = 0; s < out->rates[i].scale; s++)
+			whole /= 10;
+		if (whole >= 1) {
+			snprintf(err, errlen, "[tax] %s: '%s' must be a fraction below 1 (0.19 for 19 %%)",
+			    tax_keys[i], v);
+			return -1;
+		}
+		out->set[i] = true;
+	}
+	return 0;
+}
+
+/* Reads the secret file, creating it (0600, 256 random bits as hex) when
+ * it does not exist yet. */
+static int
+load_secret(const char *path, exchange_settings *out, char *err, size_t errlen)
+{
+	char hex[65];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = NULL;
+	size_t n;
+	struct stat st;
+	int rc = -1;
+
+	if (fd >= 0) {
+		random_hex(hex, 32);
+		if (write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+			snprintf(err, errlen, "cannot write the quote secret %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		close(fd);
+		log_info("created the quote-signing secret %s", path);
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the quote secret %s: %s", path, strerror(errno));
+		return -1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read the quote secret %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("the quote secret %s can be read by others (mode %03o); chmod 600 it", path,
+		    (unsigned)(st.st_mode & 0777));
+	n = fread(out->quote_secret, 1, sizeof out->quote_secret, f);
+	while (n > 0 && (out->quote_secret[n - 1] == '\n' || out->quote_secret[n - 1] == '\r' ||
+	    out->quote_secret[n - 1] == ' '))
+		n--;
+	if (n < QUOTE_SECRET_MIN) {
+		snprintf(err, errlen, "the quote secret %s is shorter than %d bytes", path,
+		    QUOTE_SECRET_MIN);
+		goto out;
+	}
+	out->quote_secret_len = n;
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+int
+exchange_settings_load(const config *cfg, exchange_settings *out, char *err, size_t errlen)
+{
+	const char *days = config_get(cfg, "quotes", "valid_days");
+	const char *file = config_get(cfg, "quotes", "secret_file");
+	char *path = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	out->limits.max_bytes = cfg->max_body;
+	out->limits.max_depth = cfg->max_xml_depth;
+	out->quote_valid_days = 30;
+	if (days != NULL) {
+		char *end;
+		long v = strtol(days, &end, 10);
+		if (end == days || *end != '\0' || v < 0 || v > 365) {
+			snprintf(err, errlen, "[quotes] valid_days: '%s' is not a number of days 0-365",
+			    days);
+			return -1;
+		}
+		out->quote_valid_days = (int)v;
+	}
+	if (load_tax(cfg, &out->tax, err, errlen) != 0)
+		return -1;
+	path = file && file[0] ? config_resolve_path(cfg, file) :
+	    xasprintf("%s/quote-secret", cfg->state_dir);
+	rc = load_secret(path, out, err, errlen);
+	free(path);
+	return rc;
+}
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static exchange_settings *settings;
+
+const exchange_settings *
+exchange_init(const config *cfg, char *err, size_t errlen)
+{
+	exchange_settings *s = NULL;
+
+	pthread_mutex_lock(&init_lock);
+	if (settings != NULL)
+		goto out;
+	if (xml_schemas_load(err, errlen) != 0)
+		goto out;
+	s = xcalloc(1, sizeof *s);
+	if (exchange_settings_load(cfg, s, err, errlen) != 0) {
+		free(s);
+		goto out;
+	}
+	settings = s;
+out:
+	s = settings;
+	pthread_mutex_unlock(&init_lock);
+	return s;
+}
