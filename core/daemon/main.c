@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 typedef struct daemon_state {
@@ -103,6 +104,18 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		log_warn("the private MariaDB had stopped and was restarted");
 }
 
+/* Every connection is a descriptor: take all the kernel allows us. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int
 open_database(daemon_state *st, char *err, size_t errlen)
 {
@@ -157,6 +170,7 @@ main(int argc, char **argv)
 	evthread_use_pthreads();
 	xml_init();
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	st.ctx.cfg = st.cfg;
 
 	if (!test_only && open_database(&st, err, sizeof err) != 0) {

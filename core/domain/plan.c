@@ -314,7 +314,8 @@ plan_canonical(const plan *p, size_t *len)
 	put_int(&b, "cancellation-fee", p->cancellation_fee);
 	put_kv(&b, "deduct-claims", p->deduct_claims ? "yes" : "no");
 	put_kv(&b, "pricing-plugin", p->pricing_plugin);
-	memcpy(params, p->params, p->nparams * sizeof *params);
+	if (p->nparams > 0)
+		memcpy(params, p->params, p->nparams * sizeof *params);
 	qsort(params, p->nparams, sizeof *params, cmp_param);
 	for (size_t i = 0; i < p->nparams; i++) {
 		char *key = xasprintf("param.%s", params[i].key);

@@ -40,7 +40,9 @@ http_resp_free(http_resp *resp)
 {
 	buf_free(&resp->body);
 	free(resp->location);
+	free(resp->allow);
 	resp->location = NULL;
+	resp->allow = NULL;
 }
 
 void

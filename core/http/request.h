@@ -48,6 +48,7 @@ typedef struct http_resp {
 	const char *content_type;   /* static string */
 	buf body;
 	char *location;             /* Location header, owned */
+	char *allow;                /* Allow header (405), owned */
 	bool replayed;              /* answered from the idempotency store */
 } http_resp;
 

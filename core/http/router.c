@@ -62,3 +62,32 @@ router_match(http_method method, const char *path, http_req *req, int *index)
 	}
 	return path_known ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
 }
+
+char *
+router_allowed(const char *path)
+{
+	static const struct { http_method m; const char *name; } names[] = {
+		{ HTTP_GET, "GET" }, { HTTP_HEAD, "HEAD" }, { HTTP_POST, "POST" },
+		{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" }, { HTTP_DELETE, "DELETE" },
+	};
+	char *params[HTTP_MAX_PATH_PARAMS] = { 0 };
+	unsigned methods = 0;
+
+	for (int i = 0; i < nroutes; i++) {
+		if (!pattern_match(routes[i].pattern, path, params))
+			continue;
+		methods |= routes[i].method | (routes[i].method == HTTP_GET ? HTTP_HEAD : 0);
+		for (int j = 0; j < HTTP_MAX_PATH_PARAMS; j++) {
+			free(params[j]);
+			params[j] = NULL;
+		}
+	}
+	if (methods == 0)
+		return NULL;
+	buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (methods & names[i].m)
+			buf_printf(&b, "%s%s", b.len ? ", " : "", names[i].name);
+	return buf_detach(&b, NULL);
+}

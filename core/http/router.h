@@ -56,4 +56,8 @@ extern const int nroutes;
  * *index is the route's position (for metrics). */
 route_match router_match(http_method method, const char *path, http_req *req, int *index);
 
+/* The methods path accepts, as an Allow header value ("GET, POST"); a new
+ * string, or NULL when no route has that path. */
+char *router_allowed(const char *path);
+
 #endif

@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "http/deadline.h"
 #include "http/job.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -37,6 +38,7 @@ typedef struct io_thread {
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
+	deadline_table *deadlines;
 	int index;
 } io_thread;
 
@@ -130,23 +132,30 @@ http_server_reload_tls(http_server *srv, const config *cfg, char *err, size_t er
 	return 0;
 }
 
-/* evhttp asks for a bufferevent per accepted connection: a TLS one here. */
+/* evhttp asks for a bufferevent per accepted connection: a TLS one when
+ * HTTPS is on. Either way the connection's request deadline is watched. */
 static struct bufferevent *
-tls_bufferevent(struct event_base *base, void *arg)
+make_bufferevent(struct event_base *base, void *arg)
 {
-	http_server *srv = arg;
+	io_thread *io = arg;
+	http_server *srv = io->srv;
 	struct bufferevent *bev;
-	SSL *ssl;
 
-	pthread_mutex_lock(&srv->tls_lock);
-	ssl = SSL_new(srv->tls);
-	pthread_mutex_unlock(&srv->tls_lock);
-	if (ssl == NULL)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if (srv->tls) {
+		pthread_mutex_lock(&srv->tls_lock);
+		SSL *ssl = SSL_new(srv->tls);
+		pthread_mutex_unlock(&srv->tls_lock);
+		if (ssl == NULL)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else {
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		deadline_watch(io->deadlines, bev);
 	return bev;
 }
 
@@ -238,6 +247,8 @@ job_finish(job *j)
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	if (j->resp.location)
 		evhttp_add_header(out, "Location", j->resp.location);
+	if (j->resp.allow)
+		evhttp_add_header(out, "Allow", j->resp.allow);
 	if (j->resp.replayed)
 		evhttp_add_header(out, "Idempotent-Replayed", "true");
 	if (atomic_load(&srv->ctx->draining))
@@ -284,6 +295,9 @@ on_request(struct evhttp_request *evreq, void *arg)
 	job *j = xcalloc(1, sizeof *j);
 
 	atomic_fetch_add(&srv->inflight, 1);
+	struct evhttp_connection *conn = evhttp_request_get_connection(evreq);
+	if (conn)
+		deadline_request_done(io->deadlines, evhttp_connection_get_bufferevent(conn));
 	j->start_us = now_us();
 	j->evreq = evreq;
 	j->io = io;
@@ -313,8 +327,9 @@ on_request(struct evhttp_request *evreq, void *arg)
 		http_resp_error(&j->resp, 404, "not-found", NULL, "no such resource: %s", j->req.path);
 		goto answer;
 	case ROUTE_NO_METHOD:
+		j->resp.allow = router_allowed(j->req.path);
 		http_resp_error(&j->resp, 405, "method-not-allowed", NULL,
-		    "this resource does not accept that method");
+		    "this resource accepts only %s", j->resp.allow ? j->resp.allow : "other methods");
 		goto answer;
 	case ROUTE_FOUND:
 		break;
@@ -451,8 +466,8 @@ http_server_start(server_ctx *ctx, char *err, size_t errlen)
 		evhttp_set_timeout(io->http, cfg->timeout);
 		evhttp_set_allowed_methods(io->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 		    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
-		if (srv->tls)
-			evhttp_set_bevcb(io->http, tls_bufferevent, srv);
+		io->deadlines = deadline_new(io->base, cfg->timeout);
+		evhttp_set_bevcb(io->http, make_bufferevent, io);
 		if (pthread_create(&io->tid, NULL, io_main, io) != 0) {
 			snprintf(err, errlen, "cannot start HTTP event thread %d", i);
 			goto fail;
@@ -538,6 +553,7 @@ http_server_shutdown(http_server *srv, int grace)
 	for (int i = 0; i < srv->nio; i++) {
 		pthread_join(srv->io[i].tid, NULL);
 		evhttp_free(srv->io[i].http);
+		deadline_free(srv->io[i].deadlines);
 		event_base_free(srv->io[i].base);
 	}
 	SSL_CTX_free(srv->tls);

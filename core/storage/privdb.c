@@ -32,6 +32,7 @@ struct privdb {
 	char *socket;
 	char *pidfile;
 	char *errlog;
+	char *tmpdir;
 	char *lockpath;
 	char *userslock;
 	char *mariadbd;
@@ -418,10 +419,11 @@ install_datadir(privdb *p, char *err, size_t errlen)
 	char *tmp = xasprintf("%s/data.tmp", p->dir);
 	char *logpath = xasprintf("%s/install.log", p->dir);
 	char *a_datadir = xasprintf("--datadir=%s", tmp);
+	char *a_tmpdir = xasprintf("--tmpdir=%s", p->tmpdir);
 	char *a_user = geteuid() == 0 ? xstrdup("--user=root") :
 	    xasprintf("--auth-root-socket-user=%s", p->user);
 	char *argv[] = {
-		p->install_db, "--no-defaults", a_datadir,
+		p->install_db, "--no-defaults", a_datadir, a_tmpdir,
 		"--auth-root-authentication-method=socket", "--skip-test-db",
 		"--skip-name-resolve", a_user, NULL,
 	};
@@ -461,6 +463,7 @@ out:
 	free(tmp);
 	free(logpath);
 	free(a_datadir);
+	free(a_tmpdir);
 	free(a_user);
 	return rc;
 }
@@ -474,8 +477,9 @@ start_server(privdb *p, char *err, size_t errlen)
 	char *a_socket = xasprintf("--socket=%s", p->socket);
 	char *a_pid = xasprintf("--pid-file=%s", p->pidfile);
 	char *a_log = xasprintf("--log-error=%s", p->errlog);
+	char *a_tmpdir = xasprintf("--tmpdir=%s", p->tmpdir);
 	char *argv[] = {
-		p->mariadbd, "--no-defaults", a_datadir, a_socket, a_pid, a_log,
+		p->mariadbd, "--no-defaults", a_datadir, a_socket, a_pid, a_log, a_tmpdir,
 		"--skip-networking", "--skip-log-bin", "--innodb-buffer-pool-size=256M",
 		"--max-connections=500", "--character-set-server=utf8mb4",
 		"--collation-server=utf8mb4_unicode_ci",
@@ -521,6 +525,7 @@ out:
 	free(a_socket);
 	free(a_pid);
 	free(a_log);
+	free(a_tmpdir);
 	return rc;
 }
 
@@ -647,6 +652,7 @@ privdb_free(privdb *p)
 	free(p->socket);
 	free(p->pidfile);
 	free(p->errlog);
+	free(p->tmpdir);
 	free(p->lockpath);
 	free(p->userslock);
 	free(p->mariadbd);
@@ -708,6 +714,9 @@ privdb_start(const char *state_dir, const char *mariadbd, const char *install_db
 	p->socket = xasprintf("%s/mariadb.sock", p->dir);
 	p->pidfile = xasprintf("%s/mariadb.pid", p->dir);
 	p->errlog = xasprintf("%s/error.log", p->dir);
+	/* A private tmpdir: concurrent instances sharing /tmp collide on
+	 * mariadb-install-db's temporary tables. */
+	p->tmpdir = xasprintf("%s/tmp", p->dir);
 	p->lockpath = xasprintf("%s/lock", p->dir);
 	p->userslock = xasprintf("%s/users.lock", p->dir);
 	p->mariadbd = xstrdup(mariadbd);
@@ -721,6 +730,10 @@ privdb_start(const char *state_dir, const char *mariadbd, const char *install_db
 	}
 	if (mkdir(p->dir, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", p->dir, strerror(errno));
+		goto out;
+	}
+	if (mkdir(p->tmpdir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", p->tmpdir, strerror(errno));
 		goto out;
 	}
 	/* Order matters: the start lock first, then our share of users.lock,

@@ -8,6 +8,8 @@ imported, and dealers with keys. Plus builders for the documents and
 readers for the answers.
 """
 
+import calendar
+import datetime
 import os
 import re
 import sys
@@ -20,6 +22,25 @@ from harness import NS, check, eq, parse_xml, q  # noqa: E402
 
 EXAMPLES = os.path.join(harness.SRCDIR, "contracts", "examples")
 CATALOG = os.path.join(EXAMPLES, "Catalog.xml")
+TEST_CATALOG = os.path.join(harness.SRCDIR, "tests", "data", "catalog", "e2e-catalog.xml")
+
+
+def today():
+    """The server's today: the UTC date."""
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def days(n, base=None):
+    """ISO date n days from base (default today)."""
+    return ((base or today()) + datetime.timedelta(days=n)).isoformat()
+
+
+def add_months(iso, months):
+    """ISO date plus months, with the end-of-month rule."""
+    d = datetime.date.fromisoformat(iso)
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    return datetime.date(y, m, min(d.day, calendar.monthrange(y, m)[1])).isoformat()
 
 # pricing-percent prices at 12 % of the purchase price, pricing-ratetable
 # at 5 %; both with a minimum of 29.00 EUR.
@@ -35,18 +56,30 @@ class Ctx:
     pass
 
 
+# The real pricing-percent plugin, priced as the documentation's example:
+# 899.00 x 12 % = 107.88 retail, 65 % of it the dealer cost (70.12), 30 % of
+# that the administrator's fee (21.04); the plan SPLIT-36 of
+# tests/data/catalog/e2e-catalog.xml uses it.
+PERCENT_PLUGIN = os.path.join(harness.BUILDDIR, "plugins", "pricing-percent", ".libs",
+                              "pricing-percent.so")
+SPLIT_PLUGIN = ("percent-split", PERCENT_PLUGIN, {
+    "currency": "EUR", "rate.appliance": "0-500:0.14, 500-1500:0.12, 1500-:0.10",
+    "term-factors": "36:1.00", "dealer-cost-percent": "65", "admin-fee-percent": "30"})
+
+
 def start_server(name, dealers=("DLR-0042", "DLR-0107"), server_opts=None, quotes=None,
-                 workers=8, import_catalog=True):
+                 workers=8, import_catalog=True, extra_plugins=(), tax=True):
     """A started server with the catalog imported; returns a Ctx with srv
     and keys {dealer: key}."""
-    extra = {"tax": {"standard": "0.19"}}
+    extra = {"tax": {"standard": "0.19"}} if tax else {}
     if quotes:
         extra["quotes"] = quotes
     c = Ctx()
-    c.srv = harness.Server(name, plugins=PLUGINS, server_opts=server_opts, workers=workers,
-                           extra_sections=extra).start()
+    c.srv = harness.Server(name, plugins=PLUGINS + list(extra_plugins), server_opts=server_opts,
+                           workers=workers, extra_sections=extra).start()
     if import_catalog:
         c.import_out = c.srv.ctl("catalog", "import", CATALOG).stdout
+        c.srv.ctl("catalog", "import", TEST_CATALOG)
     c.keys = {d: c.srv.dealer_with_key(d, "Dealer " + d) for d in dealers}
     return c
 
@@ -124,9 +157,11 @@ def header(doc_id, dealer):
             % (doc_id, dealer))
 
 
-def asset_xml(serial, price="899.00", category="appliance.washer", purchase="2024-03-15",
+def asset_xml(serial, price="899.00", category="appliance.washer", purchase=None,
               unit="none", usage_at_sale=None, mw_months=24, mw_limit=None, vin=False,
               currency="EUR", model="AquaPro 8 WM-800X"):
+    """An Asset; bought 30 days ago unless purchase says otherwise."""
+    purchase = purchase or days(-30)
     ident = "<VIN>%s</VIN>" % serial if vin else "<SerialNumber>%s</SerialNumber>" % serial
     usage = "<UsageAtSale>%s</UsageAtSale>" % usage_at_sale if usage_at_sale is not None else ""
     limit = "<UsageLimit>%s</UsageLimit>" % mw_limit if mw_limit is not None else ""
@@ -135,6 +170,11 @@ def asset_xml(serial, price="899.00", category="appliance.washer", purchase="202
             "<UsageUnit>%s</UsageUnit>%s<ManufacturerWarranty><Months>%d</Months>%s"
             "</ManufacturerWarranty></Asset>"
             % (ident, model, category, purchase, currency, price, unit, usage, mw_months, limit))
+
+
+def old_asset(serial, **kw):
+    """The example washer's dates: bought 2024-03-15."""
+    return asset_xml(serial, purchase="2024-03-15", **kw)
 
 
 def plan_xml(code="APPL-36", version=None):
@@ -152,7 +192,7 @@ def quote_request(doc_id, dealer, asset=None, plan=None):
             % (NS, header(doc_id, dealer), asset or asset_xml("WM-1"), plan or plan_xml()))
 
 
-def registration(doc_id, dealer, asset=None, plan=None, sale="2024-03-15", quote=None,
+def registration(doc_id, dealer, asset=None, plan=None, sale=None, quote=None,
                  customer=CUSTOMER, reference=None):
     """A ContractRegistration: quote=(id, signature) cites a quote, else
     asset and plan are sent."""
@@ -162,19 +202,22 @@ def registration(doc_id, dealer, asset=None, plan=None, sale="2024-03-15", quote
     else:
         body = (asset or asset_xml("WM-1")) + (plan or plan_xml())
     ref = "<DealerReference>%s</DealerReference>" % reference if reference else ""
+    sale = sale or days(0)
     return ('<ContractRegistration xmlns="%s">%s%s%s<SaleDate>%s</SaleDate>%s'
             '</ContractRegistration>' % (NS, header(doc_id, dealer), body, customer, sale, ref))
 
 
-def cancellation(doc_id, dealer, number, date="2025-01-20", usage=None,
+def cancellation(doc_id, dealer, number, date=None, usage=None,
                  reason="customer-request"):
     u = "<Usage>%s</Usage>" % usage if usage is not None else ""
+    date = date or days(0)
     return ('<ContractCancellation xmlns="%s">%s<ContractNumber>%s</ContractNumber>'
             '<CancellationDate>%s</CancellationDate>%s<Reason>%s</Reason></ContractCancellation>'
             % (NS, header(doc_id, dealer), number, date, u, reason))
 
 
-def transfer(doc_id, dealer, number, date="2025-06-02", usage=None, name="Tobias Wirth"):
+def transfer(doc_id, dealer, number, date=None, usage=None, name="Tobias Wirth"):
+    date = date or days(0)
     u = "<Usage>%s</Usage>" % usage if usage is not None else ""
     return ('<ContractTransfer xmlns="%s">%s<ContractNumber>%s</ContractNumber>'
             '<TransferDate>%s</TransferDate>%s<NewOwner><Name>%s</Name><Address>'

@@ -871,9 +871,15 @@ def _on_signal(signum, frame):
 
 
 def _log_keep_dir():
+    """BUILDDIR/tests/e2e (where make check puts its logs), else a new
+    temporary directory."""
     d = os.path.join(BUILDDIR, "tests", "e2e")
-    if os.path.isdir(d) and os.access(d, os.W_OK):
-        return d
+    try:
+        os.makedirs(d, exist_ok=True)
+        if os.access(d, os.W_OK):
+            return d
+    except OSError:
+        pass
     return tempfile.mkdtemp(prefix="cd-e2e-logs-")
 
 
