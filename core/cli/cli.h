@@ -38,4 +38,11 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv);
  * Writes into out (64 bytes are plenty) and returns it. */
 const char *cli_actor(char *out, size_t outlen);
 
+#define CLI_TABLE_MAX_COLS 12
+
+/* Prints nrows rows of ncols cells (row-major) under a header, in columns
+ * two spaces apart, aligned by display width. */
+void cli_print_table(const char *const *header, const char *const *cells, size_t nrows,
+    size_t ncols);
+
 #endif

@@ -47,44 +47,6 @@ auth_words(const char *mode)
 	return "API key and client certificate together";
 }
 
-/* Display width of UTF-8 text: its code points. */
-static size_t
-text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Prints rows of ncols cells under a header, in columns two spaces apart. */
-static void
-print_table(const char *const *header, const char *const *cells, size_t nrows, size_t ncols)
-{
-	size_t width[8] = { 0 };
-
-	for (size_t c = 0; c < ncols && c < 8; c++) {
-		width[c] = text_width(header[c]);
-		for (size_t r = 0; r < nrows; r++) {
-			size_t w = text_width(cells[r * ncols + c]);
-			if (w > width[c])
-				width[c] = w;
-		}
-	}
-	for (size_t r = 0; r <= nrows; r++) {
-		const char *const *row = r == 0 ? header : cells + (r - 1) * ncols;
-		for (size_t c = 0; c < ncols && c < 8; c++) {
-			bool last = c + 1 == ncols;
-			fputs(row[c], stdout);
-			if (!last)
-				printf("%*s", (int)(width[c] - text_width(row[c]) + 2), "");
-		}
-		putchar('\n');
-	}
-}
-
 static int
 dealer_add_cmd(cli_ctx *ctx, int argc, char **argv)
 {
@@ -184,7 +146,7 @@ dealer_list_cmd(cli_ctx *ctx, int argc, char **argv)
 		cells[i * 4 + 2] = list[i].auth_mode;
 		cells[i * 4 + 3] = list[i].created_at;
 	}
-	print_table(header, cells, n, 4);
+	cli_print_table(header, cells, n, 4);
 	free(cells);
 	free(list);
 	return 0;
@@ -403,7 +365,7 @@ dealer_cert_list_cmd(cli_ctx *ctx, int argc, char **argv)
 		cells[i * 6 + 4] = dc->created_at;
 		cells[i * 6 + 5] = dc->revoked_at[0] ? dc->revoked_at : "-";
 	}
-	print_table(header, cells, n, 6);
+	cli_print_table(header, cells, n, 6);
 	free(cells);
 	free(list);
 	return 0;

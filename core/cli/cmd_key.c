@@ -22,44 +22,6 @@ key_usage(FILE *f)
 	    "--dealer; admin and finance keys belong to no dealer.\n");
 }
 
-/* Display width of UTF-8 text: its code points. */
-static size_t
-text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Prints rows of ncols cells under a header, in columns two spaces apart. */
-static void
-print_table(const char *const *header, const char *const *cells, size_t nrows, size_t ncols)
-{
-	size_t width[8] = { 0 };
-
-	for (size_t c = 0; c < ncols && c < 8; c++) {
-		width[c] = text_width(header[c]);
-		for (size_t r = 0; r < nrows; r++) {
-			size_t w = text_width(cells[r * ncols + c]);
-			if (w > width[c])
-				width[c] = w;
-		}
-	}
-	for (size_t r = 0; r <= nrows; r++) {
-		const char *const *row = r == 0 ? header : cells + (r - 1) * ncols;
-		for (size_t c = 0; c < ncols && c < 8; c++) {
-			bool last = c + 1 == ncols;
-			fputs(row[c], stdout);
-			if (!last)
-				printf("%*s", (int)(width[c] - text_width(row[c]) + 2), "");
-		}
-		putchar('\n');
-	}
-}
-
 static int
 key_create(cli_ctx *ctx, int argc, char **argv)
 {
@@ -181,7 +143,7 @@ key_list(cli_ctx *ctx, int argc, char **argv)
 		cells[i * 6 + 4] = k->created_at;
 		cells[i * 6 + 5] = k->revoked_at[0] ? k->revoked_at : "-";
 	}
-	print_table(header, cells, n, 6);
+	cli_print_table(header, cells, n, 6);
 	free(cells);
 	apikey_list_free(list, n);
 	return 0;

@@ -85,7 +85,8 @@ parse_opts(int argc, char **argv, int noperands, plugin_opts *o, int *status)
 		case 'p':
 			eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg) {
-				fprintf(stderr, "contractctl: -p wants KEY=VALUE, not '%s'\n", optarg);
+				fprintf(stderr, "contractctl: -p wants KEY=VALUE, not '%s'\n",
+				    optarg);
 				return -1;
 			}
 			o->params = xreallocarray(o->params, o->nparams + 1, sizeof *o->params);

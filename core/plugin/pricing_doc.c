@@ -158,7 +158,8 @@ read_money(xmlNodePtr n, const char *path, char currency[4], int64_t *out, probl
 	money_status ms;
 
 	if (cur == NULL || currency_exponent(cur) < 0) {
-		add_problem(p, path, "currency %s is not an ISO 4217 currency", cur ? cur : "(none)");
+		add_problem(p, path, "currency %s is not an ISO 4217 currency",
+		    cur != NULL ? cur : "(none)");
 		return -1;
 	}
 	if (currency[0] == '\0')
@@ -245,7 +246,9 @@ fill_input(pricing_input *in, xmlNodePtr root, problems *p)
 		req->asset_age_months = (int32_t)number_of(text);
 	} else if (date_parse(req->purchase_date.iso, &purchase) == 0 &&
 	    date_parse(req->quote_date.iso, &quote) == 0) {
-		req->asset_age_months = quote >= purchase ? date_months_between(purchase, quote) : 0;
+		/* As the server does: 0 when the quote date comes first. */
+		req->asset_age_months = quote >= purchase ?
+		    date_months_between(purchase, quote) : 0;
 	}
 	req->term_months = (int32_t)number_of(text_of(child(root, "TermMonths")));
 

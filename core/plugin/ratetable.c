@@ -241,7 +241,8 @@ read_file(const char *path, char **data, size_t *len, char *why, size_t whylen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(why, whylen, "cannot read: %s", n < 0 ? strerror(errno) : "file shrank");
+			snprintf(why, whylen, "cannot read: %s",
+			    n < 0 ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		got += (size_t)n;
@@ -286,9 +287,9 @@ load_bands(loader *ld, xmlNodePtr list, const char *list_name, const char *from_
 		band->to = to != NULL ? number_of(to) : -1;
 		if (band->to >= 0 && band->to <= band->from) {
 			st = set_error(ld->err, CD_ERR_CONFIG,
-			    "rate table %s: /RateTable/%s/Band[%zu] (%s): %s %" PRId64 " is not above "
-			    "%s %" PRId64, ld->label, list_name, n, band->id, to_attr, band->to,
-			    from_attr, band->from);
+			    "rate table %s: /RateTable/%s/Band[%zu] (%s): %s %" PRId64
+			    " is not above %s %" PRId64, ld->label, list_name, n, band->id,
+			    to_attr, band->to, from_attr, band->from);
 			goto out;
 		}
 	}
@@ -302,8 +303,8 @@ load_bands(loader *ld, xmlNodePtr list, const char *list_name, const char *from_
 
 			if (a_starts_before_b_ends && b_starts_before_a_ends) {
 				st = set_error(ld->err, CD_ERR_CONFIG,
-				    "rate table %s: /RateTable/%s: bands %s and %s overlap", ld->label,
-				    list_name, a->id, b->id);
+				    "rate table %s: /RateTable/%s: bands %s and %s overlap",
+				    ld->label, list_name, a->id, b->id);
 				goto out;
 			}
 		}
@@ -365,8 +366,8 @@ load_amount(loader *ld, const char *text, const char *where, int64_t *out)
 		return CD_OK;
 	if (ms == MONEY_EPRECISION)
 		return set_error(ld->err, CD_ERR_CONFIG,
-		    "rate table %s: %s: %s has more decimals than %s has (%d)", ld->label, where, text,
-		    ld->t->info.currency, currency_exponent(ld->t->info.currency));
+		    "rate table %s: %s: %s has more decimals than %s has (%d)", ld->label, where,
+		    text, ld->t->info.currency, currency_exponent(ld->t->info.currency));
 	return set_error(ld->err, CD_ERR_CONFIG, "rate table %s: %s: %s is not an amount in %s",
 	    ld->label, where, text, ld->t->info.currency);
 }
@@ -390,8 +391,8 @@ load_rates(loader *ld, xmlNodePtr rates)
 		snprintf(where, sizeof where, "/RateTable/Rates/Rate[%zu]", n + 1);
 		cell->struct_size = sizeof *cell;
 		if (rate_parse(text, &value) != MONEY_OK)
-			return set_error(ld->err, CD_ERR_CONFIG, "rate table %s: %s: '%s' is not a rate",
-			    ld->label, where, text);
+			return set_error(ld->err, CD_ERR_CONFIG,
+			    "rate table %s: %s: '%s' is not a rate", ld->label, where, text);
 		cell->rate.value = value.value;
 		cell->rate.scale = value.scale;
 		if ((st = load_amount(ld, text, where, &cell->amount)) != CD_OK)
@@ -403,8 +404,8 @@ load_rates(loader *ld, xmlNodePtr rates)
 		cell->age_band = band_by_id(t->age_bands, t->nage_bands, attr_of(r, "age"));
 		cell->usage_band = band_by_id(t->usage_bands, t->nusage_bands, attr_of(r, "usage"));
 		if (cell->age_band == NULL || cell->usage_band == NULL)
-			return set_error(ld->err, CD_ERR_CONFIG, "rate table %s: %s names a band that "
-			    "does not exist", ld->label, where);
+			return set_error(ld->err, CD_ERR_CONFIG,
+			    "rate table %s: %s names a band that does not exist", ld->label, where);
 		t->ncells = ++n;
 	}
 	qsort(t->cells, t->ncells, sizeof *t->cells, compare_cells);
@@ -413,9 +414,10 @@ load_rates(loader *ld, xmlNodePtr rates)
 	for (size_t i = 1; i < t->ncells; i++)
 		if (compare_cells(&t->cells[i - 1], &t->cells[i]) == 0)
 			return set_error(ld->err, CD_ERR_CONFIG,
-			    "rate table %s: two rates for %s, age band %s, usage band %s, %d months",
-			    ld->label, t->cells[i].category, t->cells[i].age_band->id,
-			    t->cells[i].usage_band->id, t->cells[i].term_months);
+			    "rate table %s: two rates for %s, age band %s, usage band %s, "
+			    "%d months", ld->label, t->cells[i].category,
+			    t->cells[i].age_band->id, t->cells[i].usage_band->id,
+			    t->cells[i].term_months);
 	t->info.nrates = t->ncells;
 	return CD_OK;
 }
@@ -470,7 +472,8 @@ load_surcharges(loader *ld, xmlNodePtr list)
 		    sizeof *t->surcharges);
 		sc = &t->surcharges[t->nsurcharges++];
 		memset(sc, 0, sizeof *sc);
-		snprintf(where, sizeof where, "/RateTable/Surcharges/Surcharge[%zu]", t->nsurcharges);
+		snprintf(where, sizeof where, "/RateTable/Surcharges/Surcharge[%zu]",
+		    t->nsurcharges);
 		sc->adj.code = keep(t, text_of(child(s, "Code")));
 		sc->adj.description = keep(t, text_of(child(s, "Description")));
 		if (child(s, "CommercialUse") != NULL) {
@@ -771,8 +774,8 @@ rate_table_lookup(const cd_rate_table *t, const cd_rate_query *q, const cd_rate_
 	code = t->info.code;
 	unit = unit_name(t->info.usage_unit);
 	if (q->category == NULL || q->category[0] == '\0')
-		return set_error(err, CD_ERR_INVALID, "no product category to look up in rate table %s",
-		    code);
+		return set_error(err, CD_ERR_INVALID,
+		    "no product category to look up in rate table %s", code);
 	if (q->age_months < 0)
 		return set_error(err, CD_ERR_INVALID, "asset age of %d months is negative",
 		    (int)q->age_months);
@@ -791,14 +794,15 @@ rate_table_lookup(const cd_rate_table *t, const cd_rate_query *q, const cd_rate_
 	}
 	if (t->info.usage_unit != CD_USAGE_NONE) {
 		if (q->usage_unit == CD_USAGE_NONE)
-			return set_error(err, CD_ERR_INVALID, "rate table %s prices by usage in %s, and "
-			    "the asset has no usage reading", code, unit);
+			return set_error(err, CD_ERR_INVALID, "rate table %s prices by usage in "
+			    "%s, and the asset has no usage reading", code, unit);
 		if (q->usage_unit != t->info.usage_unit)
-			return set_error(err, CD_ERR_UNSUPPORTED, "rate table %s counts usage in %s, "
-			    "not in %s", code, unit, unit_name(q->usage_unit));
+			return set_error(err, CD_ERR_UNSUPPORTED,
+			    "rate table %s counts usage in %s, not in %s", code, unit,
+			    unit_name(q->usage_unit));
 		if (q->usage < 0)
-			return set_error(err, CD_ERR_INVALID, "usage reading %" PRId64 " %s is negative",
-			    q->usage, unit);
+			return set_error(err, CD_ERR_INVALID,
+			    "usage reading %" PRId64 " %s is negative", q->usage, unit);
 		reading = q->usage;
 	}
 	usage = band_for(t->usage_bands, t->nusage_bands, reading);
@@ -816,9 +820,9 @@ rate_table_lookup(const cd_rate_table *t, const cd_rate_query *q, const cd_rate_
 	};
 	i = lower_bound(t, &key);
 	if (i >= t->ncells || compare_cells(&t->cells[i], &key) != 0)
-		return set_error(err, CD_ERR_NOT_FOUND, "rate table %s has no %d-month rate for %s, "
-		    "age band %s, usage band %s", code, (int)q->term_months, category, age->id,
-		    usage->id);
+		return set_error(err, CD_ERR_NOT_FOUND,
+		    "rate table %s has no %d-month rate for %s, age band %s, usage band %s", code,
+		    (int)q->term_months, category, age->id, usage->id);
 	*out = &t->cells[i];
 	return CD_OK;
 }

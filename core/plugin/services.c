@@ -282,7 +282,8 @@ svc_rate_table_load(const cd_plugin_ctx *ctx, const char *path, cd_rate_table **
 		return svc_error_set(err, CD_ERR_INVALID, "rate_table_load: out is NULL");
 	*out = NULL;
 	if (ctx == NULL || path == NULL || path[0] == '\0')
-		return svc_error_set(err, CD_ERR_CONFIG, "rate_table_load: no rate table file named");
+		return svc_error_set(err, CD_ERR_CONFIG,
+		    "rate_table_load: no rate table file named");
 	if (svc_config_path(ctx, path, resolved, sizeof resolved) != CD_OK)
 		return svc_error_set(err, CD_ERR_CONFIG, "rate table %.200s: path too long", path);
 	st = rate_table_load(resolved, out, err);

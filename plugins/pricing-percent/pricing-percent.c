@@ -80,7 +80,7 @@ typedef struct band {
 	char rate_text[TOKEN_MAX];
 } band;
 
-/* A category's bands, and the parameter they came from. */
+/* A category's bands, read from its rate.CATEGORY parameter. */
 typedef struct band_list {
 	band bands[MAX_BANDS];
 	size_t count;
@@ -115,11 +115,6 @@ typedef struct percent_state {
 	settings defaults;            /* from the configuration */
 } percent_state;
 
-/* Where a parameter came from, for messages: "configuration" or "plan X". */
-typedef struct source {
-	char name[80];
-} source;
-
 /* ------------------------------------------------------------------------
  * Parameters
  * ------------------------------------------------------------------------ */
@@ -134,15 +129,16 @@ plan_param(const cd_pricing_request *req, const char *key)
 }
 
 /* The value of key for this request: the plan's if it sets one, else the
- * configuration's, else NULL. *from says which. */
+ * configuration's, else NULL. *from says which, for messages: plan ("plan
+ * APPL-36") or "configuration". */
 static const char *
 param(const percent_state *st, const cd_pricing_request *req, const char *key,
-    const source *plan, const char **from)
+    const char *plan, const char **from)
 {
 	const char *value = plan_param(req, key);
 
 	if (value != NULL) {
-		*from = plan->name;
+		*from = plan;
 		return value;
 	}
 	*from = "configuration";
@@ -251,7 +247,8 @@ parse_terms(const percent_state *st, const char *text, const char *from, setting
 		m = strtol(months, &end, 10);
 		if (*end != '\0' || end == months || m < 1 || m > 600)
 			return host->error_set(err, CD_ERR_CONFIG,
-			    "%s: term-factors: '%s' is not a term of 1 to 600 months", from, months);
+			    "%s: term-factors: '%s' is not a term of 1 to 600 months", from,
+			    months);
 		for (size_t i = 0; i < s->nterms; i++)
 			if (s->terms[i].months == m)
 				return host->error_set(err, CD_ERR_CONFIG,
@@ -348,8 +345,8 @@ parse_bands(const percent_state *st, const char *key, const char *text, const ch
 			return host->error_set(err, CD_ERR_CONFIG,
 			    "%s: %s: '%.*s' is not FROM-TO:RATE", from, key, len, item);
 		if (list->count == MAX_BANDS)
-			return host->error_set(err, CD_ERR_CONFIG, "%s: %s: more than %d bands", from,
-			    key, MAX_BANDS);
+			return host->error_set(err, CD_ERR_CONFIG, "%s: %s: more than %d bands",
+			    from, key, MAX_BANDS);
 		if (host->money_parse(lo, st->currency, &b->from) != CD_OK || b->from < 0 ||
 		    (hi[0] != '\0' && host->money_parse(hi, st->currency, &b->to) != CD_OK))
 			return host->error_set(err, CD_ERR_CONFIG,
@@ -381,7 +378,7 @@ parse_bands(const percent_state *st, const char *key, const char *text, const ch
  * list->category then is NULL. */
 static cd_status
 find_bands(const percent_state *st, const cd_pricing_request *req, const char *prefix,
-    const source *plan, band_list *list, char key[KEY_MAX], cd_error *err)
+    const char *plan, band_list *list, char key[KEY_MAX], cd_error *err)
 {
 	size_t plen = strlen(prefix) + 1;
 	const char *value, *from;
@@ -517,7 +514,7 @@ check_request(const percent_state *st, const cd_pricing_request *req, cd_error *
 
 /* Starts from the configuration's settings and applies the plan's. */
 static cd_status
-plan_settings(const percent_state *st, const cd_pricing_request *req, const source *plan,
+plan_settings(const percent_state *st, const cd_pricing_request *req, const char *plan,
     settings *s, cd_error *err)
 {
 	cd_status rc;
@@ -529,15 +526,16 @@ plan_settings(const percent_state *st, const cd_pricing_request *req, const sour
 		/* Bands are read by category, when a quote needs them. */
 		if (strncmp(key, "rate.", 5) == 0 || strncmp(key, "dealer-rate.", 12) == 0)
 			continue;
-		rc = apply_setting(st, s, key, req->params[i].value, plan->name, err);
+		rc = apply_setting(st, s, key, req->params[i].value, plan, err);
 		if (rc == CD_ERR_NOT_FOUND)
 			return st->host->error_set(err, CD_ERR_CONFIG,
-			    "%s: unknown pricing parameter '%s'%s", plan->name, key,
-			    strcmp(key, "currency") == 0 ? " (the currency is the instance's)" : "");
+			    "%s: unknown pricing parameter '%s'%s", plan, key,
+			    strcmp(key, "currency") == 0 ?
+			    " (the currency is the instance's, not the plan's)" : "");
 		if (rc != CD_OK)
 			return rc;
 	}
-	return check_settings(st, s, plan->name, err);
+	return check_settings(st, s, plan, err);
 }
 
 /* The purchase price x a band's rate x the term factor, rounded half-up
@@ -557,8 +555,104 @@ multiply(const percent_state *st, int64_t price, const char *price_text, const b
 		    b->rate_text, term->text);
 	rc = host->money_mul(price, both, CD_ROUND_HALF_UP, out);
 	if (rc != CD_OK)
-		return host->error_set(err, rc, "%s x %s x %s %s is too large an amount", price_text,
-		    b->rate_text, term->text, st->currency);
+		return host->error_set(err, rc, "%s x %s x %s %s is too large an amount",
+		    price_text, b->rate_text, term->text, st->currency);
+	return CD_OK;
+}
+
+/* The retail price: the purchase price x the rate of its band x the term
+ * factor, then kept within min-price and max-price. */
+static cd_status
+retail_price(const percent_state *st, const cd_pricing_request *req, const char *plan,
+    const settings *s, const term_factor *term, cd_pricing_result *out, int64_t *retail,
+    cd_error *err)
+{
+	const cd_host_services *host = st->host;
+	const char *cur = st->currency;
+	char key[KEY_MAX], price[32], from[32], to[32], amount[32];
+	band_list rates;
+	const band *b;
+	cd_status rc;
+
+	host->money_format(req->purchase_price, cur, price, sizeof price);
+	rc = find_bands(st, req, "rate", plan, &rates, key, err);
+	if (rc == CD_ERR_NOT_FOUND)
+		return host->error_set(err, CD_ERR_NOT_FOUND,
+		    "%s has no rate for product category '%s'", plan, req->product_category);
+	if (rc != CD_OK)
+		return rc;
+	b = band_for(&rates, req->purchase_price);
+	if (b == NULL)
+		return host->error_set(err, CD_ERR_NOT_FOUND,
+		    "%s has no rate for a purchase price of %s %s in category '%s'", plan, price,
+		    cur, rates.category);
+	rc = multiply(st, req->purchase_price, price, b, term, retail, err);
+	if (rc != CD_OK)
+		return rc;
+
+	host->money_format(b->from, cur, from, sizeof from);
+	host->money_format(b->to, cur, to, sizeof to);
+	host->money_format(*retail, cur, amount, sizeof amount);
+	explain(out, "%s %s%s%s: %s x %s x %s (%d months) = %s %s", rates.category, from,
+	    b->to < 0 ? " and over" : "-", b->to < 0 ? "" : to, price, b->rate_text, term->text,
+	    (int)term->months, amount, cur);
+	if (s->has_min && *retail < s->min_price) {
+		*retail = s->min_price;
+		host->money_format(*retail, cur, amount, sizeof amount);
+		explain(out, ", raised to the minimum %s", amount);
+	} else if (s->has_max && *retail > s->max_price) {
+		*retail = s->max_price;
+		host->money_format(*retail, cur, amount, sizeof amount);
+		explain(out, ", lowered to the maximum %s", amount);
+	}
+	return CD_OK;
+}
+
+/* The dealer cost: the purchase price x the category's own dealer rate x
+ * the term factor if the plan or configuration has one, else the retail
+ * price x dealer-cost-percent. Never above the retail price. */
+static cd_status
+dealer_cost(const percent_state *st, const cd_pricing_request *req, const char *plan,
+    const settings *s, const term_factor *term, int64_t retail, cd_pricing_result *out,
+    int64_t *dealer, cd_error *err)
+{
+	const cd_host_services *host = st->host;
+	const char *cur = st->currency;
+	char key[KEY_MAX], price[32], amount[32];
+	band_list rates;
+	const band *b;
+	cd_status rc;
+
+	host->money_format(req->purchase_price, cur, price, sizeof price);
+	rc = find_bands(st, req, "dealer-rate", plan, &rates, key, err);
+	if (rc == CD_OK) {
+		b = band_for(&rates, req->purchase_price);
+		if (b == NULL)
+			return host->error_set(err, CD_ERR_NOT_FOUND,
+			    "%s has no dealer rate for a purchase price of %s %s in category '%s'",
+			    plan, price, cur, rates.category);
+		rc = multiply(st, req->purchase_price, price, b, term, dealer, err);
+		if (rc != CD_OK)
+			return rc;
+		host->money_format(*dealer, cur, amount, sizeof amount);
+		explain(out, "; dealer cost %s x %s = %s", b->rate_text, term->text, amount);
+	} else if (rc == CD_ERR_NOT_FOUND) {
+		if (!s->has_dealer_cost)
+			return host->error_set(err, CD_ERR_CONFIG, "%s: no dealer-cost-percent "
+			    "and no dealer-rate for category '%s'", plan, req->product_category);
+		rc = host->money_mul(retail, s->dealer_cost.factor, CD_ROUND_HALF_UP, dealer);
+		if (rc != CD_OK)
+			return host->error_set(err, rc, "the dealer cost is out of range");
+		host->money_format(*dealer, cur, amount, sizeof amount);
+		explain(out, "; dealer cost %s%% = %s", s->dealer_cost.text, amount);
+	} else {
+		return rc;
+	}
+	if (*dealer > retail) {
+		host->money_format(retail, cur, price, sizeof price);
+		return host->error_set(err, CD_ERR_CONFIG, "%s: the dealer cost %s is above the "
+		    "retail price %s %s", plan, amount, price, cur);
+	}
 	return CD_OK;
 }
 
@@ -572,100 +666,35 @@ percent_quote(void *state, const cd_pricing_request *req, cd_pricing_result *out
 {
 	const percent_state *st = state;
 	const cd_host_services *host = st->host;
-	const char *cur = st->currency;
-	char key[KEY_MAX], dealer_key[KEY_MAX];
-	char price_text[32], from_text[32], to_text[32], amount_text[32], bound_text[32];
-	band_list rates, dealer_rates;
-	const band *b, *db = NULL;
 	const term_factor *term;
-	source plan;
-	settings s;
+	char plan[80], amount[32];
 	int64_t retail, dealer, admin;
+	settings s;
 	cd_status rc;
 
 	if ((rc = check_request(st, req, err)) != CD_OK)
 		return rc;
-	snprintf(plan.name, sizeof plan.name, "plan %s", req->plan_code ? req->plan_code : "?");
-	if ((rc = plan_settings(st, req, &plan, &s, err)) != CD_OK)
+	snprintf(plan, sizeof plan, "plan %s", req->plan_code ? req->plan_code : "?");
+	if ((rc = plan_settings(st, req, plan, &s, err)) != CD_OK)
 		return rc;
-	host->money_format(req->purchase_price, cur, price_text, sizeof price_text);
-
-	/* The rate: the category's bands, then the band of the price. */
-	rc = find_bands(st, req, "rate", &plan, &rates, key, err);
-	if (rc == CD_ERR_NOT_FOUND)
-		return host->error_set(err, CD_ERR_NOT_FOUND,
-		    "%s has no rate for product category '%s'", plan.name, req->product_category);
-	if (rc != CD_OK)
-		return rc;
-	b = band_for(&rates, req->purchase_price);
-	if (b == NULL)
-		return host->error_set(err, CD_ERR_NOT_FOUND,
-		    "%s has no rate for a purchase price of %s %s in category '%s'", plan.name,
-		    price_text, cur, rates.category);
+	if (!s.has_admin_fee)
+		return host->error_set(err, CD_ERR_CONFIG, "%s: no admin-fee-percent", plan);
 	term = term_for(&s, req->term_months);
 	if (term == NULL)
 		return host->error_set(err, CD_ERR_NOT_FOUND, "%s has no term factor for %d months",
-		    plan.name, (int)req->term_months);
+		    plan, (int)req->term_months);
 
-	/* The retail price, within its bounds. */
-	rc = multiply(st, req->purchase_price, price_text, b, term, &retail, err);
-	if (rc != CD_OK)
+	if ((rc = retail_price(st, req, plan, &s, term, out, &retail, err)) != CD_OK)
 		return rc;
-	host->money_format(b->from, cur, from_text, sizeof from_text);
-	host->money_format(b->to, cur, to_text, sizeof to_text);
-	host->money_format(retail, cur, amount_text, sizeof amount_text);
-	explain(out, "%s %s%s%s: %s x %s x %s (%d months) = %s %s", rates.category, from_text,
-	    b->to < 0 ? " and over" : "-", b->to < 0 ? "" : to_text, price_text, b->rate_text,
-	    term->text, (int)term->months, amount_text, cur);
-	if (s.has_min && retail < s.min_price) {
-		retail = s.min_price;
-		host->money_format(retail, cur, bound_text, sizeof bound_text);
-		explain(out, ", raised to the minimum %s", bound_text);
-	} else if (s.has_max && retail > s.max_price) {
-		retail = s.max_price;
-		host->money_format(retail, cur, bound_text, sizeof bound_text);
-		explain(out, ", lowered to the maximum %s", bound_text);
-	}
-
-	/* The dealer cost: its own rate for the category, or a share. */
-	rc = find_bands(st, req, "dealer-rate", &plan, &dealer_rates, dealer_key, err);
-	if (rc != CD_OK && rc != CD_ERR_NOT_FOUND)
+	if ((rc = dealer_cost(st, req, plan, &s, term, retail, out, &dealer, err)) != CD_OK)
 		return rc;
-	if (rc == CD_OK) {
-		db = band_for(&dealer_rates, req->purchase_price);
-		if (db == NULL)
-			return host->error_set(err, CD_ERR_NOT_FOUND,
-			    "%s has no dealer rate for a purchase price of %s %s in category '%s'",
-			    plan.name, price_text, cur, dealer_rates.category);
-		rc = multiply(st, req->purchase_price, price_text, db, term, &dealer, err);
-		if (rc != CD_OK)
-			return rc;
-		host->money_format(dealer, cur, amount_text, sizeof amount_text);
-		explain(out, "; dealer cost %s x %s = %s", db->rate_text, term->text, amount_text);
-	} else {
-		if (!s.has_dealer_cost)
-			return host->error_set(err, CD_ERR_CONFIG, "%s: no dealer-cost-percent and no "
-			    "dealer-rate for category '%s'", plan.name, req->product_category);
-		rc = host->money_mul(retail, s.dealer_cost.factor, CD_ROUND_HALF_UP, &dealer);
-		if (rc != CD_OK)
-			return host->error_set(err, rc, "the dealer cost is out of range");
-		host->money_format(dealer, cur, amount_text, sizeof amount_text);
-		explain(out, "; dealer cost %s%% = %s", s.dealer_cost.text, amount_text);
-	}
-	if (dealer > retail) {
-		host->money_format(retail, cur, price_text, sizeof price_text);
-		return host->error_set(err, CD_ERR_CONFIG, "%s: the dealer cost %s is above the "
-		    "retail price %s %s", plan.name, amount_text, price_text, cur);
-	}
-
-	/* The dealer cost splits into the fee and the reserve, to the cent. */
-	if (!s.has_admin_fee)
-		return host->error_set(err, CD_ERR_CONFIG, "%s: no admin-fee-percent", plan.name);
+	/* The dealer cost splits into the fee and the reserve, to the cent:
+	 * the reserve is what the fee leaves, so nothing is lost to rounding. */
 	rc = host->money_mul(dealer, s.admin_fee.factor, CD_ROUND_HALF_UP, &admin);
 	if (rc != CD_OK)
 		return host->error_set(err, rc, "the admin fee is out of range");
-	host->money_format(admin, cur, amount_text, sizeof amount_text);
-	explain(out, ", admin fee %s%% = %s", s.admin_fee.text, amount_text);
+	host->money_format(admin, st->currency, amount, sizeof amount);
+	explain(out, ", admin fee %s%% = %s", s.admin_fee.text, amount);
 
 	out->retail_price = retail;
 	out->dealer_cost = dealer;

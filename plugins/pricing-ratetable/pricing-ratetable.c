@@ -177,7 +177,8 @@ apply_setting(const table_state *st, settings *s, const char *key, const char *t
 			return CD_OK;
 		table_codes(st, codes, sizeof codes);
 		return st->host->error_set(err, CD_ERR_CONFIG,
-		    "%s: table = '%s' is not one of the loaded rate tables (%s)", from, text, codes);
+		    "%s: table = '%s' is not one of the loaded rate tables (%s)", from, text,
+		    codes);
 	}
 	if (strcmp(key, "dealer-cost-percent") == 0) {
 		s->has_dealer_cost = true;
@@ -270,8 +271,9 @@ table_init(const cd_host_services *host, const cd_plugin_ctx *ctx, void **out,
 	table_state *st = NULL;
 	cd_status rc;
 
-	/* Rate tables are a 1.0 service, but a plugin that needs a service
-	 * checks that the table it got has it: this is how. */
+	/* The rate-table services came with ABI 1.0, so every host this
+	 * plugin loads into has them; a plugin that uses a service newer than
+	 * the ABI minor it declares checks for it like this. */
 	if (!CD_HAS_FIELD(host, cd_host_services, rate_table_dealer_adjustment))
 		return host->error_set(err, CD_ERR_UNSUPPORTED,
 		    "this contractd offers no rate-table services");
@@ -390,23 +392,19 @@ explain_adjustment(const table_state *st, cd_pricing_result *out, const char *wh
 	explain(out, "; %s %s%s%% = %s", what, sign, a->text, amount);
 }
 
-/* Prices one request: see the top of the file. req and everything it
- * points to are borrowed for the call; the answer goes into *out, which the
- * host has zeroed. CD_ERR_INVALID, CD_ERR_NOT_FOUND and CD_ERR_UNSUPPORTED
- * reach the dealer, so their messages say exactly what is wrong. */
+/* The retail price: the table's rate for the request, its surcharges,
+ * the plan's surcharge, then the dealer's adjustment. */
 static cd_status
-table_quote(void *state, const cd_pricing_request *req, cd_pricing_result *out,
-    cd_error *err)
+retail_price(const table_state *st, const cd_pricing_request *req, const settings *s,
+    cd_pricing_result *out, int64_t *retail, cd_error *err)
 {
-	const table_state *st = state;
 	const cd_host_services *host = st->host;
-	const cd_rate_table_info *info;
+	const cd_rate_table_info *info = host->rate_table_info(s->table);
+	const char *cur = info->currency;
 	const cd_rate_adjustment *a;
 	const cd_rate_cell *cell;
-	const char *cur;
-	char plan[80], amount_text[32];
-	int64_t base, subtotal, retail, added, dealer, admin;
-	settings s;
+	int64_t base, subtotal, added;
+	char amount[32];
 	cd_status rc;
 	/* What the table is asked: the host reads it, never keeps it. */
 	const cd_rate_query q = {
@@ -420,37 +418,26 @@ table_quote(void *state, const cd_pricing_request *req, cd_pricing_result *out,
 		.commercial_use = req->commercial_use,
 	};
 
-	if (req->product_category == NULL || req->product_category[0] == '\0')
-		return host->error_set(err, CD_ERR_INVALID, "the asset has no product category");
-	snprintf(plan, sizeof plan, "plan %s", req->plan_code ? req->plan_code : "?");
-	if ((rc = plan_settings(st, req, plan, &s, err)) != CD_OK)
-		return rc;
-	info = host->rate_table_info(s.table);
-	cur = info->currency;
-	if (req->currency == NULL || strcmp(req->currency, cur) != 0)
-		return host->error_set(err, CD_ERR_UNSUPPORTED, "rate table %s prices in %s, not %s",
-		    info->code, cur, req->currency ? req->currency : "(none)");
-
-	/* The table's rate: the host finds the bands and writes a message
-	 * for the dealer when there is no rate. */
-	if ((rc = host->rate_table_lookup(s.table, &q, &cell, err)) != CD_OK)
+	/* The host finds the bands, and writes the message for the dealer
+	 * when the table has no rate. */
+	if ((rc = host->rate_table_lookup(s->table, &q, &cell, err)) != CD_OK)
 		return rc;
 	base = subtotal = cell->amount;
 	explain(out, "%s %s %s/%s %d months: %s", info->code, cell->category, cell->age_band->id,
 	    cell->usage_band->id, (int)cell->term_months, cell->text);
 
 	/* Surcharges, each on the rate, in the table's order. */
-	for (size_t i = 0; (a = host->rate_table_surcharge(s.table, &q, i)) != NULL; i++) {
+	for (size_t i = 0; (a = host->rate_table_surcharge(s->table, &q, i)) != NULL; i++) {
 		if ((rc = adjust(st, a, base, &subtotal, &added, err)) != CD_OK)
 			return rc;
 		explain_adjustment(st, out, a->code, a, added, cur);
 	}
-	if (s.has_plan_surcharge && s.plan_surcharge.factor.value != 0) {
-		cd_rate_adjustment own = {
+	if (s->has_plan_surcharge && s->plan_surcharge.factor.value != 0) {
+		const cd_rate_adjustment own = {
 			.struct_size = sizeof own,
 			.kind = CD_ADJUST_PERCENT,
-			.factor = s.plan_surcharge.factor,
-			.text = s.plan_surcharge.text,
+			.factor = s->plan_surcharge.factor,
+			.text = s->plan_surcharge.text,
 		};
 
 		if ((rc = adjust(st, &own, base, &subtotal, &added, err)) != CD_OK)
@@ -459,33 +446,65 @@ table_quote(void *state, const cd_pricing_request *req, cd_pricing_result *out,
 	}
 
 	/* The dealer's adjustment, on everything before it. */
-	retail = subtotal;
-	a = req->dealer_id != NULL ? host->rate_table_dealer_adjustment(s.table, req->dealer_id) :
-	    NULL;
+	*retail = subtotal;
+	a = req->dealer_id != NULL ?
+	    host->rate_table_dealer_adjustment(s->table, req->dealer_id) : NULL;
 	if (a != NULL) {
 		char what[80];
 
-		if ((rc = adjust(st, a, subtotal, &retail, &added, err)) != CD_OK)
+		if ((rc = adjust(st, a, subtotal, retail, &added, err)) != CD_OK)
 			return rc;
 		snprintf(what, sizeof what, "dealer %s", a->code);
 		explain_adjustment(st, out, what, a, added, cur);
 	}
-	if (retail < 0)
-		return host->error_set(err, CD_ERR_CONFIG, "rate table %s: the adjustments take the "
-		    "price below zero", info->code);
-	host->money_format(retail, cur, amount_text, sizeof amount_text);
-	explain(out, "; retail %s %s", amount_text, cur);
+	if (*retail < 0)
+		return host->error_set(err, CD_ERR_CONFIG,
+		    "rate table %s: the adjustments take the price below zero", info->code);
+	host->money_format(*retail, cur, amount, sizeof amount);
+	explain(out, "; retail %s %s", amount, cur);
+	return CD_OK;
+}
 
-	/* The dealer cost, and its split into the fee and the reserve. */
+/* Prices one request: see the top of the file. req and everything it
+ * points to are borrowed for the call; the answer goes into *out, which the
+ * host has zeroed. CD_ERR_INVALID, CD_ERR_NOT_FOUND and CD_ERR_UNSUPPORTED
+ * reach the dealer, so their messages say exactly what is wrong. */
+static cd_status
+table_quote(void *state, const cd_pricing_request *req, cd_pricing_result *out,
+    cd_error *err)
+{
+	const table_state *st = state;
+	const cd_host_services *host = st->host;
+	const cd_rate_table_info *info;
+	char plan[80], amount[32];
+	int64_t retail, dealer, admin;
+	settings s;
+	cd_status rc;
+
+	if (req->product_category == NULL || req->product_category[0] == '\0')
+		return host->error_set(err, CD_ERR_INVALID, "the asset has no product category");
+	snprintf(plan, sizeof plan, "plan %s", req->plan_code ? req->plan_code : "?");
+	if ((rc = plan_settings(st, req, plan, &s, err)) != CD_OK)
+		return rc;
+	info = host->rate_table_info(s.table);
+	if (req->currency == NULL || strcmp(req->currency, info->currency) != 0)
+		return host->error_set(err, CD_ERR_UNSUPPORTED,
+		    "rate table %s prices in %s, not %s", info->code, info->currency,
+		    req->currency != NULL ? req->currency : "(none)");
+
+	if ((rc = retail_price(st, req, &s, out, &retail, err)) != CD_OK)
+		return rc;
+	/* The dealer cost, and its split into the fee and the reserve: the
+	 * reserve is what the fee leaves, so nothing is lost to rounding. */
 	rc = host->money_mul(retail, s.dealer_cost.factor, CD_ROUND_HALF_UP, &dealer);
 	if (rc == CD_OK)
 		rc = host->money_mul(dealer, s.admin_fee.factor, CD_ROUND_HALF_UP, &admin);
 	if (rc != CD_OK)
 		return host->error_set(err, rc, "the dealer cost is out of range");
-	host->money_format(dealer, cur, amount_text, sizeof amount_text);
-	explain(out, "; dealer cost %s%% = %s", s.dealer_cost.text, amount_text);
-	host->money_format(admin, cur, amount_text, sizeof amount_text);
-	explain(out, ", admin fee %s%% = %s", s.admin_fee.text, amount_text);
+	host->money_format(dealer, info->currency, amount, sizeof amount);
+	explain(out, "; dealer cost %s%% = %s", s.dealer_cost.text, amount);
+	host->money_format(admin, info->currency, amount, sizeof amount);
+	explain(out, ", admin fee %s%% = %s", s.admin_fee.text, amount);
 
 	out->retail_price = retail;
 	out->dealer_cost = dealer;

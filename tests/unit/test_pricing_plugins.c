@@ -244,7 +244,8 @@ discover(void)
 			c->inst = in;
 			c->name = xasprintf("%s/%.*s", in->name, (int)stem, requests[j]);
 			c->request = xasprintf("%s/%s", in->dir, requests[j]);
-			c->expected = xasprintf("%s/%.*s.expected.xml", in->dir, (int)stem, requests[j]);
+			c->expected = xasprintf("%s/%.*s.expected.xml", in->dir, (int)stem,
+			    requests[j]);
 			free(requests[j]);
 		}
 		free(requests);
@@ -310,8 +311,8 @@ compare(const pricing_output *want, const pricing_output *got)
 #define DIFF_STR(field, a, b) \
 	do { \
 		if (strcmp((a), (b)) != 0) { \
-			print_message("#   %s: expected '%s'\n#   %*s       got '%s'\n", field, (a), \
-			    (int)strlen(field), "", (b)); \
+			print_message("#   %s: expected '%s'\n#   %*s       got '%s'\n", field, \
+			    (a), (int)strlen(field), "", (b)); \
 			diffs++; \
 		} \
 	} while (0)
@@ -610,8 +611,8 @@ test_rate_table_lookups(void **state)
 	/* A cell the table lacks: tools.saw has no A1 rate. */
 	q = query("tools.saw", 13);
 	assert_int_equal(rate_table_lookup(t, &q, &cell, &err), CD_ERR_NOT_FOUND);
-	assert_string_equal(msg, "rate table SMALL has no 12-month rate for tools.saw, age band A1, "
-	    "usage band ANY");
+	assert_string_equal(msg, "rate table SMALL has no 12-month rate for tools.saw, "
+	    "age band A1, usage band ANY");
 	/* Malformed queries are the plugin's mistakes. */
 	q = query(NULL, 0);
 	assert_int_equal(rate_table_lookup(t, &q, &cell, &err), CD_ERR_INVALID);
@@ -730,11 +731,11 @@ test_rate_table_refusals(void **state)
 		{ "toMonths=\"12\"/>", "toMonths=\"13\"/>",
 		    "rate table small.xml: /RateTable/AgeBands: bands A0 and A1 overlap" },
 		{ "fromMonths=\"12\" toMonths=\"24\"", "fromMonths=\"12\" toMonths=\"12\"",
-		    "rate table small.xml: /RateTable/AgeBands/Band[2] (A1): toMonths 12 is not above "
-		    "fromMonths 12" },
+		    "rate table small.xml: /RateTable/AgeBands/Band[2] (A1): toMonths 12 is not "
+		    "above fromMonths 12" },
 		{ "<Amount>-1.50</Amount>", "<Amount>-1.505</Amount>",
-		    "rate table small.xml: /RateTable/DealerAdjustments/Adjustment[1]/Amount: -1.505 "
-		    "has more decimals than EUR has (2)" },
+		    "rate table small.xml: /RateTable/DealerAdjustments/Adjustment[1]/Amount: "
+		    "-1.505 has more decimals than EUR has (2)" },
 		{ "<Code>SMALL</Code>\n  <Currency>EUR</Currency>", "<Code>SMALL</Code>",
 		    "rate table small.xml is not a valid RateTable: /RateTable/AgeBands: " },
 		{ "usage=\"ANY\" term=\"12\">24.90", "usage=\"ALL\" term=\"12\">24.90",
@@ -859,11 +860,12 @@ test_init_refusals(void **state)
 		{ "pricing-percent", { { "currency", "EUR" }, { "min-price", "50" },
 		    { "max-price", "40" } },
 		    "(CD_ERR_CONFIG): configuration: min-price is above max-price" },
-		{ "pricing-percent", { { "currency", "EUR" }, { "term-factors", "36:1.0, 36:1.1" } },
+		{ "pricing-percent",
+		    { { "currency", "EUR" }, { "term-factors", "36:1.0, 36:1.1" } },
 		    "(CD_ERR_CONFIG): configuration: term-factors: 36 months appears twice" },
 		{ "pricing-percent", { { "currency", "EUR" }, { "dealer-cost-percent", "101" } },
-		    "(CD_ERR_CONFIG): configuration: dealer-cost-percent = '101' is not a percentage "
-		    "from 0 to 100" },
+		    "(CD_ERR_CONFIG): configuration: dealer-cost-percent = '101' is not a "
+		    "percentage from 0 to 100" },
 		{ "pricing-ratetable", { { "table", "X" } },
 		    "(CD_ERR_CONFIG): 'tables' must name at least one rate table file" },
 		{ "pricing-ratetable", { { "tables", "TEST-2025.xml nowhere.xml" } },
@@ -872,7 +874,8 @@ test_init_refusals(void **state)
 		    "(CD_ERR_CONFIG): tables: two files are rate table TEST-2025" },
 		{ "pricing-ratetable", { { "tables", "TEST-2025.xml VEH-JP-2024.xml" },
 		    { "table", "VEH-2024" } },
-		    "table = 'VEH-2024' is not one of the loaded rate tables (TEST-2025, VEH-JP-2024)" },
+		    "table = 'VEH-2024' is not one of the loaded rate tables "
+		    "(TEST-2025, VEH-JP-2024)" },
 		{ "pricing-ratetable", { { "tables", "plugin.conf" } },
 		    "pricing-ratetable/plugin.conf: line 1, column 1: " },
 	};
