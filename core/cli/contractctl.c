@@ -18,7 +18,7 @@ static const struct {
 	    "dealer set-auth ID key|cert|both\n"
 	    "  dealer cert add ID FILE.pem | dealer cert list [ID] | dealer cert revoke FINGERPRINT" },
 	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list | key revoke KEYID" },
-	{ "plugin", cmd_plugin, "plugin check [-p KEY=VALUE]... FILE.so" },
+	{ "plugin", cmd_plugin, "plugin check [-n NAME] [-p KEY=VALUE]... FILE.so | plugin quote [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml" },
 	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
 	{ "audit", cmd_audit, "audit verify | audit list [--entity ENTITY] [--id ID] [--limit N]" },
 };

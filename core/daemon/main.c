@@ -10,6 +10,7 @@
 #include "storage/db.h"
 #include "storage/privdb.h"
 #include "xml/xml_in.h"
+#include "xml/schema.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -169,6 +170,12 @@ main(int argc, char **argv)
 	log_setup(st.cfg->log_level, NULL);
 	evthread_use_pthreads();
 	xml_init();
+	/* Before any thread: documents and rate tables are validated against
+	 * these compiled schemas. */
+	if (xml_schemas_load(err, sizeof err) != 0) {
+		log_error("cannot load the XML schemas: %s", err);
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	st.ctx.cfg = st.cfg;
@@ -230,6 +237,7 @@ out:
 	if (st.ctx.plugins) plugin_registry_free(st.ctx.plugins);
 	if (st.db) privdb_stop(st.db);
 	db_params_free(&st.ctx.db);
+	xml_schemas_free();
 	xml_cleanup();
 	config_free(st.cfg);
 	return rc;
