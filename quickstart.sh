@@ -75,14 +75,21 @@ log_level = info
 [plugins]
 dir = ../build/plugins
 
-[plugin example-flat]
-file = example-flat/.libs/example-flat.so
-rate = 0.08
+# The two pricing plugins the example catalog's plans name.
+[plugin pricing-percent]
+file = pricing-percent/.libs/pricing-percent.so
 currency = EUR
-minimum = 49.00
+
+[plugin pricing-ratetable]
+file = pricing-ratetable/.libs/pricing-ratetable.so
+tables = ../contracts/examples/RateTable.xml
+
+[tax]
+standard = 0.19
 EOF
 	local ctl=("$here/build/contractctl" -c "$dir/contractd.conf")
 	"${ctl[@]}" db migrate
+	"${ctl[@]}" catalog import "$here/contracts/examples/Catalog.xml"
 	if [ ! -f "$dir/keys.txt" ]; then
 		say "creating demo dealers and API keys"
 		"${ctl[@]}" dealer add DEMO-NORTH --name "North Motors (demo)" >/dev/null

@@ -5,6 +5,7 @@
  * plugins, starts the HTTP server, and then only waits for signals —
  * SIGTERM/SIGINT drain and stop, SIGHUP reloads — and watches the private
  * database. */
+#include "exchange/exchange.h"
 #include "http/server.h"
 #include "plugin/registry.h"
 #include "storage/db.h"
@@ -202,6 +203,11 @@ main(int argc, char **argv)
 	}
 	st.ctx.plugins = plugin_registry_new();
 	plugin_registry_swap(st.ctx.plugins, set);
+	/* Quote secret and tax rates: fail now rather than on the first document. */
+	if (exchange_init(st.cfg, err, sizeof err) == NULL) {
+		log_error("%s", err);
+		goto out;
+	}
 	st.http = http_server_start(&st.ctx, err, sizeof err);
 	if (st.http == NULL) {
 		log_error("%s", err);

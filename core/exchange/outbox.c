@@ -165,7 +165,8 @@ exchange_outbox_ack(const exchange_ctx *ctx, const char *body, size_t len, int64
 		xml_problem prob;
 		doc = xml_parse_untrusted(body, len, &ctx->settings->limits, &prob);
 		if (doc == NULL) {
-			exchange_reply_error(out, strcmp(prob.code, "too-large") == 0 ? 413 : 400, prob.code, prob.path, "%s", prob.message);
+			exchange_reply_error(out, strcmp(prob.code, "too-large") == 0 ? 413 : 400,
+			    prob.code, prob.path, "%s", prob.message);
 			return;
 		}
 		root = xmlDocGetRootElement(doc);

@@ -52,33 +52,51 @@ load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads the secret file, creating it (0600, 256 random bits as hex) when
- * it does not exist yet. */
+/* Creates the secret file when it does not exist: 256 random bits as hex,
+ * written 0600 to a private temporary name and then linked into place, so
+ * a process starting at the same moment sees either no file or the whole
+ * one. Returns 0 (created, or there already), or -1 with a message. */
+static int
+create_secret(const char *path, char *err, size_t errlen)
+{
+	char hex[65], *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = -1;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the quote secret %s: %s", path, strerror(errno));
+		goto out;
+	}
+	random_hex(hex, 32);
+	if (write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write the quote secret %s: %s", path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (link(tmp, path) == 0)
+		log_info("created the quote-signing secret %s", path);
+	else if (errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the quote secret %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* Reads the secret file, creating it first when it does not exist. */
 static int
 load_secret(const char *path, exchange_settings *out, char *err, size_t errlen)
 {
-	char hex[65];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	FILE *f = NULL;
 	size_t n;
 	struct stat st;
 	int rc = -1;
 
-	if (fd >= 0) {
-		random_hex(hex, 32);
-		if (write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-			snprintf(err, errlen, "cannot write the quote secret %s: %s", path,
-			    strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
-		close(fd);
-		log_info("created the quote-signing secret %s", path);
-	} else if (errno != EEXIST) {
-		snprintf(err, errlen, "cannot create the quote secret %s: %s", path, strerror(errno));
+	if (access(path, F_OK) != 0 && create_secret(path, err, errlen) != 0)
 		return -1;
-	}
 	f = fopen(path, "re");
 	if (f == NULL) {
 		snprintf(err, errlen, "cannot read the quote secret %s: %s", path, strerror(errno));

@@ -57,9 +57,8 @@ asn1_time_string(const ASN1_TIME *t, char *out, size_t outlen)
 	memset(&tm, 0, sizeof tm);
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return false;
-	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return true;
+	/* strftime: the compiler cannot prove snprintf's %02d fields fit */
+	return strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm) > 0;
 }
 
 int

@@ -125,6 +125,7 @@ def expect_rejected(resp, what, code=None, path=None, status=422):
     given, that a problem has this code (and path, when given). Returns the
     problems."""
     root = expect_reply(resp, "Acknowledgement", what, status)
+    expect_valid(resp.body, "Acknowledgement", "%s: the Acknowledgement" % what)
     docs = root.findall(q("Document"))
     eq(len(docs), 1, "%s: Document entries" % what)
     eq(text(docs[0], "Status"), "rejected", "%s: Status" % what)
