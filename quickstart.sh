@@ -47,12 +47,16 @@ build() {
 	local dir="$1"; shift
 	if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 		say "autoreconf"
-		autoreconf -fi >/dev/null
+		autoreconf -fi >/dev/null 2>autoreconf.err || { cat autoreconf.err >&2; exit 1; }
+		rm -f autoreconf.err
 	fi
 	mkdir -p "$dir"
 	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/Makefile" ]; then
 		say "configure $*"
-		(cd "$dir" && "$here/configure" -q --enable-werror "$@")
+		(cd "$dir" && "$here/configure" -q --enable-werror "$@" 2>configure.err) ||
+			{ cat "$dir/configure.err" >&2; exit 1; }
+		# configure's cleanup tries "rm -f core" and trips over our core/ folder.
+		grep -v "cannot remove 'core'" "$dir/configure.err" >&2 || true
 	fi
 	say "make ($dir)"
 	make -C "$dir" -j"$(nproc)" >/dev/null
