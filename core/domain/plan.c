@@ -1,5 +1,6 @@
 /* plan — the catalog: plans, their canonical definition, versions. */
 #include "domain/plan.h"
+#include "domain/canon_text.h"
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/xalloc.h"
@@ -210,32 +211,6 @@ usage_unit_parse(const char *s, cd_usage_unit *out)
  * Canonical text
  * ------------------------------------------------------------------------ */
 
-/* Appends "key=value\n" with value escaped: backslash, LF and CR. */
-static void
-put_kv(buf *b, const char *key, const char *value)
-{
-	buf_puts(b, key);
-	buf_puts(b, "=");
-	for (const char *s = value; *s; s++) {
-		switch (*s) {
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		default: buf_append(b, s, 1);
-		}
-	}
-	buf_puts(b, "\n");
-}
-
-static void
-put_int(buf *b, const char *key, int64_t v)
-{
-	char text[32];
-
-	snprintf(text, sizeof text, "%lld", (long long)v);
-	put_kv(b, key, text);
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -253,7 +228,7 @@ put_sorted(buf *b, const char *key, const char *items, size_t stride, size_t n)
 	qsort(sorted, n, sizeof *sorted, cmp_str);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
-			put_kv(b, key, sorted[i]);
+			canon_put(b, key, sorted[i]);
 	free(sorted);
 }
 
@@ -275,11 +250,11 @@ entitlement_block(const plan_entitlement *e)
 	buf_puts(&b, "entitlement-begin\n");
 	put_sorted(&b, "operation", (const char *)e->operations, sizeof *e->operations,
 	    e->noperations);
-	put_kv(&b, "description", e->description);
-	put_int(&b, "count", e->count);
-	put_int(&b, "period-months", e->period_months);
-	put_int(&b, "usage-interval", e->usage_interval);
-	put_kv(&b, "usage-interval-unit", usage_unit_name(e->usage_unit));
+	canon_put(&b, "description", e->description);
+	canon_put_int(&b, "count", e->count);
+	canon_put_int(&b, "period-months", e->period_months);
+	canon_put_int(&b, "usage-interval", e->usage_interval);
+	canon_put(&b, "usage-interval-unit", usage_unit_name(e->usage_unit));
 	buf_puts(&b, "entitlement-end\n");
 	return buf_detach(&b, NULL);
 }
@@ -293,33 +268,33 @@ plan_canonical(const plan *p, size_t *len)
 
 	buf_init(&b, 0);
 	buf_puts(&b, CANONICAL_MAGIC "\n");
-	put_kv(&b, "code", p->code);
-	put_kv(&b, "name", p->name);
-	put_kv(&b, "description", p->description);
-	put_kv(&b, "currency", p->currency);
+	canon_put(&b, "code", p->code);
+	canon_put(&b, "name", p->name);
+	canon_put(&b, "description", p->description);
+	canon_put(&b, "currency", p->currency);
 	put_sorted(&b, "category", (const char *)p->product_categories,
 	    sizeof *p->product_categories, p->nproduct_categories);
-	put_int(&b, "term-months", p->term_months);
-	put_kv(&b, "usage-unit", usage_unit_name(p->usage_unit));
-	put_int(&b, "usage-limit", p->usage_limit);
-	put_kv(&b, "term-start", plan_term_start_name(p->term_start));
-	put_int(&b, "waiting-days", p->waiting_days);
-	put_kv(&b, "coverage", plan_coverage_name(p->coverage));
+	canon_put_int(&b, "term-months", p->term_months);
+	canon_put(&b, "usage-unit", usage_unit_name(p->usage_unit));
+	canon_put_int(&b, "usage-limit", p->usage_limit);
+	canon_put(&b, "term-start", plan_term_start_name(p->term_start));
+	canon_put_int(&b, "waiting-days", p->waiting_days);
+	canon_put(&b, "coverage", plan_coverage_name(p->coverage));
 	put_sorted(&b, "component", (const char *)p->components, sizeof *p->components,
 	    p->ncomponents);
-	put_int(&b, "deductible", p->deductible);
-	put_int(&b, "liability-limit", p->liability_limit);
-	put_int(&b, "free-look-days", p->free_look_days);
-	put_kv(&b, "refund-method", plan_refund_method_name(p->refund_method));
-	put_int(&b, "cancellation-fee", p->cancellation_fee);
-	put_kv(&b, "deduct-claims", p->deduct_claims ? "yes" : "no");
-	put_kv(&b, "pricing-plugin", p->pricing_plugin);
+	canon_put_int(&b, "deductible", p->deductible);
+	canon_put_int(&b, "liability-limit", p->liability_limit);
+	canon_put_int(&b, "free-look-days", p->free_look_days);
+	canon_put(&b, "refund-method", plan_refund_method_name(p->refund_method));
+	canon_put_int(&b, "cancellation-fee", p->cancellation_fee);
+	canon_put(&b, "deduct-claims", p->deduct_claims ? "yes" : "no");
+	canon_put(&b, "pricing-plugin", p->pricing_plugin);
 	if (p->nparams > 0)
 		memcpy(params, p->params, p->nparams * sizeof *params);
 	qsort(params, p->nparams, sizeof *params, cmp_param);
 	for (size_t i = 0; i < p->nparams; i++) {
 		char *key = xasprintf("param.%s", params[i].key);
-		put_kv(&b, key, params[i].value);
+		canon_put(&b, key, params[i].value);
 		free(key);
 	}
 	for (size_t i = 0; i < p->nentitlements; i++)
@@ -344,7 +319,7 @@ plan_compute_hash(plan *p)
 	free(text);
 }
 
-/* Undoes put_kv's escaping in place. Returns 0, or -1 on a bad escape. */
+/* Undoes canon_put's escaping in place. Returns 0, or -1 on a bad escape. */
 static int
 unescape(char *s)
 {

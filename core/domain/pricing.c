@@ -1,5 +1,6 @@
 /* pricing — plugin, split, tax and the pricing record (see pricing.h). */
 #include "domain/pricing.h"
+#include "domain/canon_text.h"
 #include "plugin/host.h"
 #include "plugin/registry.h"
 #include "base/buf.h"
@@ -57,28 +58,6 @@ pricing_request_fill(cd_pricing_request *req, const plan *p, const asset *a,
 	req->nparams = p->nparams;
 }
 
-/* "key=value\n", value escaped as in the plan's canonical text. */
-static void
-put_kv(buf *b, const char *key, const char *value)
-{
-	buf_printf(b, "%s=", key);
-	for (const char *s = value ? value : ""; *s; s++) {
-		switch (*s) {
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		default: buf_append(b, s, 1);
-		}
-	}
-	buf_puts(b, "\n");
-}
-
-static void
-put_int(buf *b, const char *key, int64_t v)
-{
-	buf_printf(b, "%s=%lld\n", key, (long long)v);
-}
-
 static int
 cmp_param_ptr(const void *a, const void *b)
 {
@@ -95,26 +74,26 @@ pricing_input_canonical(const cd_pricing_request *req, size_t *len)
 
 	buf_init(&b, 0);
 	buf_puts(&b, "contractd-pricing-input 1\n");
-	put_kv(&b, "currency", req->currency);
-	put_kv(&b, "plan", req->plan_code);
-	put_kv(&b, "dealer", req->dealer_id);
-	put_kv(&b, "product-category", req->product_category);
-	put_kv(&b, "model", req->model);
-	put_int(&b, "purchase-price", req->purchase_price);
-	put_kv(&b, "purchase-date", req->purchase_date.iso);
-	put_kv(&b, "quote-date", req->quote_date.iso);
-	put_int(&b, "asset-age-months", req->asset_age_months);
-	put_int(&b, "term-months", req->term_months);
-	put_kv(&b, "usage-unit", usage_unit_name(req->usage_unit));
-	put_int(&b, "usage-at-sale", req->usage_at_sale);
-	put_int(&b, "usage-limit", req->usage_limit);
-	put_int(&b, "commercial-use", req->commercial_use ? 1 : 0);
+	canon_put(&b, "currency", req->currency);
+	canon_put(&b, "plan", req->plan_code);
+	canon_put(&b, "dealer", req->dealer_id);
+	canon_put(&b, "product-category", req->product_category);
+	canon_put(&b, "model", req->model);
+	canon_put_int(&b, "purchase-price", req->purchase_price);
+	canon_put(&b, "purchase-date", req->purchase_date.iso);
+	canon_put(&b, "quote-date", req->quote_date.iso);
+	canon_put_int(&b, "asset-age-months", req->asset_age_months);
+	canon_put_int(&b, "term-months", req->term_months);
+	canon_put(&b, "usage-unit", usage_unit_name(req->usage_unit));
+	canon_put_int(&b, "usage-at-sale", req->usage_at_sale);
+	canon_put_int(&b, "usage-limit", req->usage_limit);
+	canon_put_int(&b, "commercial-use", req->commercial_use ? 1 : 0);
 	for (size_t i = 0; i < req->nparams; i++)
 		sorted[i] = &req->params[i];
 	qsort(sorted, req->nparams, sizeof *sorted, cmp_param_ptr);
 	for (size_t i = 0; i < req->nparams; i++) {
 		buf_printf(&b, "param.");
-		put_kv(&b, sorted[i]->key, sorted[i]->value);
+		canon_put(&b, sorted[i]->key, sorted[i]->value);
 	}
 	free(sorted);
 	return buf_detach(&b, len);

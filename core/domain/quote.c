@@ -1,5 +1,6 @@
 /* quote — signing, storing and finding quotes (see quote.h). */
 #include "domain/quote.h"
+#include "domain/canon_text.h"
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/xalloc.h"
@@ -7,36 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void
-put_kv(buf *b, const char *key, const char *value)
-{
-	buf_printf(b, "%s=", key);
-	for (const char *s = value; *s; s++) {
-		switch (*s) {
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		default: buf_append(b, s, 1);
-		}
-	}
-	buf_puts(b, "\n");
-}
-
-static void
-put_int(buf *b, const char *key, int64_t v)
-{
-	buf_printf(b, "%s=%lld\n", key, (long long)v);
-}
-
-static void
-put_date(buf *b, const char *key, date_t d)
-{
-	char text[DATE_STR_LEN + 1];
-
-	date_format(d, text);
-	put_kv(b, key, text);
-}
 
 char *
 quote_signing_text(const quote *q, size_t *len)
@@ -50,35 +21,35 @@ quote_signing_text(const quote *q, size_t *len)
 		snprintf(rate_text, sizeof rate_text, "?");
 	buf_init(&b, 0);
 	buf_puts(&b, "contractd-quote 1\n");
-	put_kv(&b, "quote-id", q->id);
-	put_kv(&b, "dealer", q->dealer_id);
-	put_kv(&b, "plan", q->plan_code);
-	put_int(&b, "plan-version", q->plan_version);
-	put_date(&b, "quote-date", q->quote_date);
-	put_date(&b, "valid-until", q->valid_until);
-	put_kv(&b, "serial", a->serial);
-	put_int(&b, "vin", a->is_vin ? 1 : 0);
-	put_kv(&b, "model", a->model);
-	put_kv(&b, "product-category", a->product_category);
-	put_date(&b, "purchase-date", a->purchase_date);
-	put_int(&b, "purchase-price", a->purchase_price);
-	put_kv(&b, "usage-unit", usage_unit_name(a->usage_unit));
-	put_int(&b, "usage-at-sale", a->usage_at_sale);
-	put_int(&b, "mw-months", a->mw_months);
-	put_int(&b, "mw-usage-limit", a->mw_usage_limit);
-	put_int(&b, "commercial-use", a->commercial_use ? 1 : 0);
-	put_kv(&b, "currency", p->currency);
-	put_int(&b, "net", p->net);
-	put_kv(&b, "tax-category", tax_category_code(p->tax_category));
-	put_kv(&b, "tax-rate", rate_text);
-	put_int(&b, "tax", p->tax);
-	put_int(&b, "total", p->total);
-	put_int(&b, "dealer-cost", p->dealer_cost);
-	put_int(&b, "admin-fee", p->admin_fee);
-	put_int(&b, "claims-reserve", p->claims_reserve);
-	put_kv(&b, "plugin", p->plugin);
-	put_kv(&b, "plugin-version", p->plugin_version);
-	put_kv(&b, "input-hash", p->input_hash);
+	canon_put(&b, "quote-id", q->id);
+	canon_put(&b, "dealer", q->dealer_id);
+	canon_put(&b, "plan", q->plan_code);
+	canon_put_int(&b, "plan-version", q->plan_version);
+	canon_put_date(&b, "quote-date", q->quote_date);
+	canon_put_date(&b, "valid-until", q->valid_until);
+	canon_put(&b, "serial", a->serial);
+	canon_put_int(&b, "vin", a->is_vin ? 1 : 0);
+	canon_put(&b, "model", a->model);
+	canon_put(&b, "product-category", a->product_category);
+	canon_put_date(&b, "purchase-date", a->purchase_date);
+	canon_put_int(&b, "purchase-price", a->purchase_price);
+	canon_put(&b, "usage-unit", usage_unit_name(a->usage_unit));
+	canon_put_int(&b, "usage-at-sale", a->usage_at_sale);
+	canon_put_int(&b, "mw-months", a->mw_months);
+	canon_put_int(&b, "mw-usage-limit", a->mw_usage_limit);
+	canon_put_int(&b, "commercial-use", a->commercial_use ? 1 : 0);
+	canon_put(&b, "currency", p->currency);
+	canon_put_int(&b, "net", p->net);
+	canon_put(&b, "tax-category", tax_category_code(p->tax_category));
+	canon_put(&b, "tax-rate", rate_text);
+	canon_put_int(&b, "tax", p->tax);
+	canon_put_int(&b, "total", p->total);
+	canon_put_int(&b, "dealer-cost", p->dealer_cost);
+	canon_put_int(&b, "admin-fee", p->admin_fee);
+	canon_put_int(&b, "claims-reserve", p->claims_reserve);
+	canon_put(&b, "plugin", p->plugin);
+	canon_put(&b, "plugin-version", p->plugin_version);
+	canon_put(&b, "input-hash", p->input_hash);
 	return buf_detach(&b, len);
 }
 

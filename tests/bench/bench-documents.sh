@@ -339,8 +339,9 @@ hwm() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true
 }
 
-echo "bench: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --timeout 10s -s documents.lua;" \
-	"contractd threads = nginx workers = $THREADS, contractd workers = $WORKERS;" \
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
+echo "bench: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --timeout 10s -s documents.lua," \
+	"$DEALERS dealers; contractd threads = nginx workers = $THREADS, contractd workers = $WORKERS;" \
 	"insert-rate $CONNECTIONS connections"
 echo "bench: quotes: contractd ..."
 run_wrk "http://127.0.0.1:$CD_PORT/v1/documents" "$TMP/quote.tmpl" Q "$TMP/wrk-quotes.txt"
@@ -403,7 +404,8 @@ R_ERR=$(errors_of "$TMP/wrk-registrations.txt")
 I_ERR=$(errors_of "$TMP/insert-rate.txt")
 
 echo
-echo "machine: $(nproc) CPUs, shared by wrk, contractd, MariaDB and nginx (all on 127.0.0.1)"
+echo "machine: $(nproc) CPUs, shared by wrk, contractd, MariaDB and nginx (all on 127.0.0.1);" \
+	"load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?) at the end"
 echo
 fmt='%-14s %11s %10s %7s   %-28s %11s %10s %7s %7s\n'
 printf "$fmt" what "requests/s" p99 errors reference "ref/s" "ref p99" "ref err" ratio

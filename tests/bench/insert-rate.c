@@ -254,7 +254,7 @@ int
 main(int argc, char **argv)
 {
 	worker *workers = NULL;
-	int c, rc = 1, started = 0;
+	int c, rc = 1, started = 0, created = 0;
 
 	while ((c = getopt(argc, argv, "S:H:P:u:p:D:c:d:kh")) != -1) {
 		switch (c) {
@@ -285,6 +285,7 @@ main(int argc, char **argv)
 	}
 	if (prepare_table() != 0)
 		goto out;
+	created = 1;
 
 	workers = calloc((size_t)opt.connections, sizeof *workers);
 	if (workers == NULL)
@@ -355,7 +356,7 @@ out:
 	}
 	if (started)
 		pthread_barrier_destroy(&start_line);
-	if (!opt.keep)
+	if (created && !opt.keep)
 		drop_table();
 	mysql_library_end();
 	return rc;
