@@ -58,13 +58,17 @@ on_input(struct evbuffer *buffer, const struct evbuffer_cb_info *info, void *arg
 static void
 release(conn_watch *w)
 {
+	evbuffer_remove_cb(bufferevent_get_input(w->bev), on_input, w);
 	bufferevent_decref(w->bev);
 	free(w);
 }
 
-/* Drops connections evhttp has freed (it clears their callbacks) and shuts
- * down those whose request is overdue; evhttp then sees the close and
- * cleans up as for any client that went away. */
+/* Drops connections evhttp has freed and shuts down those whose request is
+ * overdue; evhttp then sees the close and cleans up as for any client that
+ * went away. bufferevent_free clears every callback, while a live evhttp
+ * connection always keeps its event callback (the read callback alone is
+ * cleared while a request is being answered), so a missing event callback
+ * is the sign that evhttp has let go. */
 static void
 on_sweep(evutil_socket_t fd, short what, void *arg)
 {
@@ -77,9 +81,9 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 		conn_watch **link = &t->buckets[i];
 		while (*link) {
 			conn_watch *w = *link;
-			bufferevent_data_cb readcb = NULL;
-			bufferevent_getcb(w->bev, &readcb, NULL, NULL, NULL);
-			if (readcb == NULL) {
+			bufferevent_event_cb eventcb = NULL;
+			bufferevent_getcb(w->bev, NULL, NULL, &eventcb, NULL);
+			if (eventcb == NULL) {
 				*link = w->next;
 				release(w);
 				continue;

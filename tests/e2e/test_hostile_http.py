@@ -310,6 +310,36 @@ def test_keep_alive(srv):
         conn.close()
 
 
+def test_slow_request_then_more_on_the_same_connection(srv):
+    """A request that waits on the database across several of the server's
+    once-a-second connection sweeps, then more requests on the same
+    keep-alive connection: the connection's deadline bookkeeping must
+    survive the wait and the answer."""
+    locker = threading.Thread(target=srv.sql,
+                              args=("LOCK TABLES dealers WRITE; DO SLEEP(3); UNLOCK TABLES;",))
+    locker.start()
+    conn = srv.connection(timeout=20)
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        conn.request("GET", "/v1/dealers/NO-SUCH-DEALER",
+                     headers={"Authorization": "Bearer " + srv.admin_key})
+        r = conn.getresponse()
+        r.read()
+        waited = time.monotonic() - started
+        eq(r.status, 404, "the slow request's answer")
+        check(waited > 1.5, "the request was meant to wait on the lock (waited %.1fs)" % waited)
+        for i in range(5):
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            r.read()
+            eq(r.status, 200, "request %d after the slow one on the same connection" % i)
+    finally:
+        conn.close()
+        locker.join(10)
+    srv.healthy("after a slow request on a kept-alive connection")
+
+
 def test_client_closes_mid_request(srv):
     """Clients that vanish mid-body or before reading the answer harm nothing."""
     for _ in range(20):
