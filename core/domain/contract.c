@@ -341,6 +341,16 @@ contract_list_for_asset(db_conn *db, int64_t asset_id, bool for_update, contract
 
 	*out = NULL;
 	*n = 0;
+	/* The asset's row is the lock that serialises its registrations. */
+	if (for_update) {
+		db_rows *lock = db_query(db, "SELECT id FROM assets WHERE id = ? FOR UPDATE", "i",
+		    asset_id);
+		if (lock == NULL) {
+			snprintf(err, errlen, "%s", db_error(db));
+			return -1;
+		}
+		db_rows_free(lock);
+	}
 	if (for_update)
 		r = db_query(db, "SELECT " CONTRACT_COLUMNS " FROM contracts c JOIN assets a "
 				 "ON a.id = c.asset_id WHERE c.asset_id = ? ORDER BY c.id FOR UPDATE",

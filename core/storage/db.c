@@ -25,11 +25,16 @@
 #define DB_CONNECT_TIMEOUT 5
 #define DB_RW_TIMEOUT 30
 
-/* Run once per connection: UTC for NOW() and DATETIME values, and strict
- * mode so a value that does not fit is an error rather than a truncation. */
+/* Run once per connection: UTC for NOW() and DATETIME values, strict mode
+ * so a value that does not fit is an error rather than a truncation, and
+ * READ COMMITTED: locking reads take no gap locks, so concurrent
+ * transactions that append rows under the same index end (new contracts
+ * of new assets) do not deadlock each other; what must be serialised is
+ * serialised by locking its row explicitly. */
 #define DB_INIT_COMMAND \
 	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE," \
-	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+	"NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', " \
+	"tx_isolation = 'READ-COMMITTED'"
 
 typedef struct db_stmt {
 	char *sql;
