@@ -76,60 +76,7 @@ if ! timeout 600 make -C "$BUILDDIR" tests/bench/insert-rate >/tmp/cd-bench-make
 fi
 rm -f /tmp/cd-bench-make.$$
 
-TMP=$(mktemp -d /tmp/cd-bench.XXXXXX)
-CD_PID=
-NGINX_PID=
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until URL answers 200, at most $2 seconds.
-wait_http() {
-	python3 - "$1" "$2" <<'EOF'
-import sys, time, urllib.request
-url, limit = sys.argv[1], float(sys.argv[2])
-deadline = time.monotonic() + limit
-while time.monotonic() < deadline:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.2)
-sys.exit(1)
-EOF
-}
-
-# Sends TERM to a pid, waits up to $2 seconds, then KILL.
-stop_pid() {
-	pid=$1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	set +e
-	stop_pid "$NGINX_PID" 10
-	stop_pid "$CD_PID" 60
-	# A private MariaDB left behind (contractd killed or crashed, or contractctl's).
-	if [ -f "$TMP/state/mariadb/mariadb.pid" ]; then
-		stop_pid "$(cat "$TMP/state/mariadb/mariadb.pid" 2>/dev/null)" 30
-	fi
-	for pid in $(pgrep -f "$TMP" 2>/dev/null); do
-		[ "$pid" != $$ ] && stop_pid "$pid" 10
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$(dirname "$0")/common.sh"
 
 die() {
 	echo "bench: $*" >&2
