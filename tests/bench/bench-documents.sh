@@ -234,38 +234,15 @@ STATIC_BYTES=$(wc -c <"$TMP/www/v1/documents" | tr -d ' ')
 # Workers may run as nobody when started as root: let them read the files.
 chmod 755 "$TMP" "$TMP/www" "$TMP/www/v1"
 chmod 644 "$TMP/www/v1/documents"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes $THREADS;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	server {
+start_nginx "	server {
 		listen 127.0.0.1:$NGINX_PORT;
 		root $TMP/www;
 		location = /v1/documents {
 			default_type application/xml;
 			error_page 405 =200 \$uri;
 		}
-	}
-}
-EOF
-"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
-	</dev/null >"$TMP/nginx/stdout.log" 2>&1 &
-NGINX_PID=$!
-wait_http "http://127.0.0.1:$NGINX_PORT/v1/documents" 20 || {
-	echo "bench: nginx did not come up:" >&2
-	cat "$TMP/nginx/stdout.log" "$TMP/nginx/error.log" >&2 2>/dev/null
-	exit 1
-}
+	}" \
+	"http://127.0.0.1:$NGINX_PORT/v1/documents"
 
 # --- load --------------------------------------------------------------------
 RUN_TAG=$(date -u +%H%M%S)

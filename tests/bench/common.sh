@@ -56,3 +56,33 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+
+# Starts nginx on $NGINX_PORT with $THREADS workers and the server block $1
+# (nginx syntax), and waits until the URL $2 answers.
+start_nginx() {
+	cat >"$TMP/nginx/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes $THREADS;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+$1
+}
+EOF
+	"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" \
+		</dev/null >"$TMP/nginx/stdout.log" 2>&1 &
+	NGINX_PID=$!
+	wait_http "$2" 20 || {
+		echo "bench: nginx did not come up:" >&2
+		cat "$TMP/nginx/stdout.log" "$TMP/nginx/error.log" >&2 2>/dev/null
+		exit 1
+	}
+}
