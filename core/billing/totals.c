@@ -41,9 +41,33 @@ money_status
 invoice_totals_compute(const invoice_line_amount *lines, size_t n, int64_t prepaid,
     invoice_totals *out)
 {
+	return invoice_totals_compute_in(lines, n, prepaid, 1, out);
+}
+
+/* taxable x r, rounded half-up to a multiple of granule minor units. */
+static money_status
+group_tax(int64_t taxable, rate r, int64_t granule, int64_t *out)
+{
+	int64_t den = granule, units;
+	money_status st;
+
+	for (int s = 0; s < r.scale; s++)
+		if ((st = money_mul_int(den, 10, &den)) != MONEY_OK)
+			return st;
+	if ((st = money_mul_frac(taxable, r.value, den, ROUND_HALF_UP, &units)) != MONEY_OK)
+		return st;
+	return money_mul_int(units, granule, out);
+}
+
+money_status
+invoice_totals_compute_in(const invoice_line_amount *lines, size_t n, int64_t prepaid,
+    int64_t granule, invoice_totals *out)
+{
 	invoice_totals t;
 	money_status st;
 
+	if (granule < 1)
+		return MONEY_ERANGE;
 	memset(&t, 0, sizeof t);
 	for (size_t i = 0; i < n; i++) {
 		const invoice_line_amount *l = &lines[i];
@@ -59,7 +83,7 @@ invoice_totals_compute(const invoice_line_amount *lines, size_t n, int64_t prepa
 	}
 	for (size_t i = 0; i < t.ngroups; i++) {
 		tax_group *g = &t.groups[i];
-		if ((st = money_mul_rate(g->taxable, g->tax_rate, ROUND_HALF_UP, &g->tax)) != MONEY_OK ||
+		if ((st = group_tax(g->taxable, g->tax_rate, granule, &g->tax)) != MONEY_OK ||
 		    (st = money_add(t.tax_total, g->tax, &t.tax_total)) != MONEY_OK)
 			return st;
 	}

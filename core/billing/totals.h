@@ -58,5 +58,10 @@ typedef struct invoice_totals {
  * MONEY_OK. */
 money_status invoice_totals_compute(const invoice_line_amount *lines, size_t n, int64_t prepaid,
     invoice_totals *out);
+/* The same, with each group's tax rounded half-up to a multiple of granule
+ * minor units (invoice_amount_granule: 10 for a three-decimal currency,
+ * whose invoices are issued in hundredths; 1 otherwise). */
+money_status invoice_totals_compute_in(const invoice_line_amount *lines, size_t n,
+    int64_t prepaid, int64_t granule, invoice_totals *out);
 
 #endif

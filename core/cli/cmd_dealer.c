@@ -2,8 +2,10 @@
  * certificates. */
 #include "cli/cli.h"
 #include "storage/apikeys.h"
+#include "storage/audit.h"
 #include "storage/dealer_certs.h"
 #include "storage/dealers.h"
+#include "base/buf.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -23,6 +25,8 @@ dealer_usage(FILE *f)
 	    "usage: contractctl dealer add ID --name NAME [--auth key|cert|both]\n"
 	    "       contractctl dealer list\n"
 	    "       contractctl dealer set-auth ID key|cert|both\n"
+	    "       contractctl dealer set-billing ID --country CC [--street S] [--city C]\n"
+	    "                  [--postal-code P] [--vat-id V] [--email E]\n"
 	    "       contractctl dealer cert add ID FILE.pem\n"
 	    "       contractctl dealer cert list [ID]\n"
 	    "       contractctl dealer cert revoke FINGERPRINT\n"
@@ -33,7 +37,10 @@ dealer_usage(FILE *f)
 	    "refused), or both together, both the dealer's own (both).\n"
 	    "cert add maps a client certificate to the dealer by its SHA-256 fingerprint;\n"
 	    "the certificate must be issued by a CA in [server] tls_client_ca.\n"
-	    "cert revoke takes the fingerprint as cert list or openssl prints it.\n");
+	    "cert revoke takes the fingerprint as cert list or openssl prints it.\n"
+	    "set-billing replaces the dealer's billing identity, the buyer on the invoices\n"
+	    "it receives (a field left out is cleared); without a country a dealer is\n"
+	    "taken to be in the seller's.\n");
 }
 
 /* What a mode means, for messages. */
@@ -177,6 +184,99 @@ count_credentials(cli_ctx *ctx, const char *id, long *keys, long *certs)
 				(*certs)++;
 		free(cl);
 	}
+}
+
+/* The transaction of dealer set-billing: the change and its audit record. */
+typedef struct billing_txn {
+	const char *id, *actor;
+	const dealer_billing *b;
+	char *err;
+	size_t errlen;
+} billing_txn;
+
+static int
+set_billing_txn(db_conn *db, void *arg)
+{
+	billing_txn *t = arg;
+	buf detail;
+	int r;
+
+	if ((r = dealer_set_billing(db, t->id, t->b, t->err, t->errlen)) != 0)
+		return r;
+	buf_init(&detail, 0);
+	audit_detail_add(&detail, "country", t->b->country);
+	audit_detail_add(&detail, "vat_id", t->b->vat_id);
+	audit_detail_add(&detail, "city", t->b->city);
+	r = audit_append(db, t->actor, "dealer.set_billing", "dealer", t->id, detail.data, t->err,
+	    t->errlen);
+	buf_free(&detail);
+	return r;
+}
+
+static int
+dealer_set_billing_cmd(cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "street", required_argument, NULL, 's' },
+		{ "city", required_argument, NULL, 'c' },
+		{ "postal-code", required_argument, NULL, 'p' },
+		{ "country", required_argument, NULL, 'C' },
+		{ "vat-id", required_argument, NULL, 'v' },
+		{ "email", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	dealer_billing b;
+	char err[512], actor[64];
+	struct {
+		int opt;
+		char *dst;
+		size_t size;
+	} map[] = {
+		{ 's', b.street, sizeof b.street }, { 'c', b.city, sizeof b.city },
+		{ 'p', b.postal_code, sizeof b.postal_code }, { 'C', b.country, sizeof b.country },
+		{ 'v', b.vat_id, sizeof b.vat_id }, { 'e', b.email, sizeof b.email },
+	};
+	int c, r;
+
+	memset(&b, 0, sizeof b);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		size_t i;
+		for (i = 0; i < sizeof map / sizeof map[0] && map[i].opt != c; i++)
+			;
+		if (i == sizeof map / sizeof map[0]) {
+			fprintf(stderr, "contractctl: dealer set-billing: %s '%s'\n",
+			    c == ':' ? "a value is needed after" : "unknown option", argv[optind - 1]);
+			dealer_usage(stderr);
+			return 2;
+		}
+		if (strlen(optarg) >= map[i].size) {
+			fprintf(stderr, "contractctl: dealer set-billing: '%s' is too long\n", optarg);
+			return 2;
+		}
+		snprintf(map[i].dst, map[i].size, "%s", optarg);
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "contractctl: dealer set-billing needs an ID\n");
+		dealer_usage(stderr);
+		return 2;
+	}
+	if (!dealer_billing_valid(&b, err, sizeof err)) {
+		fprintf(stderr, "contractctl: %s\n", err);
+		return 2;
+	}
+	if (cli_db_open(ctx) != 0)
+		return 1;
+	billing_txn t = { argv[optind], cli_actor(actor, sizeof actor), &b, err, sizeof err };
+	r = db_transaction(ctx->db, 5, set_billing_txn, &t);
+	if (r != 0) {
+		fprintf(stderr, "contractctl: %s\n", err);
+		return r == DEALER_INVALID ? 2 : 1;
+	}
+	printf("dealer %s bills to %s%s%s\n", argv[optind], b.country[0] ? b.country :
+	    "the seller's country", b.vat_id[0] ? ", VAT id " : "", b.vat_id);
+	return 0;
 }
 
 static int
@@ -430,6 +530,8 @@ cmd_dealer(cli_ctx *ctx, int argc, char **argv)
 		return dealer_list_cmd(ctx, argc, argv);
 	if (strcmp(argv[0], "set-auth") == 0)
 		return dealer_set_auth_cmd(ctx, argc, argv);
+	if (strcmp(argv[0], "set-billing") == 0)
+		return dealer_set_billing_cmd(ctx, argc, argv);
 	if (strcmp(argv[0], "cert") == 0)
 		return dealer_cert_cmd(ctx, argc, argv);
 	fprintf(stderr, "contractctl: dealer: unknown subcommand '%s'\n", argv[0]);

@@ -17,11 +17,22 @@
  * 1, as it is for a request that is not a valid PricingRequest and for an
  * answer the server would refuse (amounts that do not add up).
  *
+ *   contractctl [-c FILE] plugin price [-n NAME] [-p KEY=VALUE]... PLUGIN.so REQUEST.xml
+ *
+ * loads a billing or a parts plugin the same way, prices REQUEST.xml — a
+ * BillingRequest for a billing plugin, a PartsRequest for a parts plugin —
+ * and prints the PricedLines; exit status 0. A request of the other kind
+ * (or a pricing plugin) is an error that says which kind of plugin the
+ * request wants, exit status 1; so are a refusal (printed, and its message
+ * on standard error), a request that is not valid, and lines the server
+ * would refuse.
+ *
  * -n NAME takes the parameters of "[plugin NAME]" instead of the section
  * naming the file: for a file configured as several instances, or a
  * configuration whose plugin directory is not where the file is. */
 #include "cli/cli.h"
 #include "plugin/host.h"
+#include "plugin/lines_doc.h"
 #include "plugin/pricing_doc.h"
 #include "plugin/registry.h"
 #include "base/xalloc.h"
@@ -45,6 +56,8 @@ plugin_usage(FILE *f)
 	fprintf(f,
 	    "usage: contractctl [-c FILE] plugin check [-n NAME] [-p KEY=VALUE]... PLUGIN.so\n"
 	    "       contractctl [-c FILE] plugin quote [-n NAME] [-p KEY=VALUE]... PLUGIN.so "
+	    "REQUEST.xml\n"
+	    "       contractctl [-c FILE] plugin price [-n NAME] [-p KEY=VALUE]... PLUGIN.so "
 	    "REQUEST.xml\n");
 }
 
@@ -258,11 +271,10 @@ out:
  * plugin quote
  * ------------------------------------------------------------------------ */
 
-/* Reads the file path ("-": standard input) whole, up to
- * PRICING_DOC_MAX_BYTES. Returns a new buffer the caller frees, or NULL
- * after saying why. */
+/* Reads the file path ("-": standard input) whole, up to max bytes.
+ * Returns a new buffer the caller frees, or NULL after saying why. */
 static char *
-read_document(const char *path, size_t *len)
+read_document(const char *path, size_t max, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *buf = NULL, *result = NULL;
@@ -272,15 +284,14 @@ read_document(const char *path, size_t *len)
 		fprintf(stderr, "contractctl: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	buf = xmalloc(PRICING_DOC_MAX_BYTES + 1);
-	n = fread(buf, 1, PRICING_DOC_MAX_BYTES + 1, f);
+	buf = xmalloc(max + 1);
+	n = fread(buf, 1, max + 1, f);
 	if (ferror(f)) {
 		fprintf(stderr, "contractctl: %s: cannot read: %s\n", path, strerror(errno));
 		goto out;
 	}
-	if (n > PRICING_DOC_MAX_BYTES) {
-		fprintf(stderr, "contractctl: %s: larger than %u bytes\n", path,
-		    PRICING_DOC_MAX_BYTES);
+	if (n > max) {
+		fprintf(stderr, "contractctl: %s: larger than %zu bytes\n", path, max);
 		goto out;
 	}
 	*len = n;
@@ -319,7 +330,7 @@ plugin_quote_doc(cli_ctx *ctx, int argc, char **argv)
 	merge_section(&o, pc);
 
 	/* The request first: a mistake in it needs no plugin to be found. */
-	text = read_document(request, &len);
+	text = read_document(request, PRICING_DOC_MAX_BYTES, &len);
 	if (text == NULL)
 		goto out;
 	in = pricing_input_read(text, len, err, sizeof err);
@@ -361,6 +372,95 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * plugin price
+ * ------------------------------------------------------------------------ */
+
+/* Says why p cannot price in (a BillingRequest or a PartsRequest); returns
+ * 0 when it can. */
+static int
+wrong_kind(const loaded_plugin *p, const lines_input *in, const char *request)
+{
+	cd_plugin_kind want = lines_input_kind(in);
+
+	if (p->desc->kind == want)
+		return 0;
+	if (p->desc->kind == CD_PLUGIN_PRICING)
+		fprintf(stderr, "contractctl: %s is a pricing plugin: plugin price takes a billing or "
+		    "a parts plugin (a pricing plugin quotes a PricingRequest: plugin quote)\n",
+		    p->desc->name);
+	else
+		fprintf(stderr, "contractctl: %s is a %s, which a %s plugin prices, but %s is a %s "
+		    "plugin\n", request, lines_input_document(in), plugin_kind_name(want),
+		    p->desc->name, plugin_kind_name(p->desc->kind));
+	return -1;
+}
+
+/* plugin price [-n NAME] [-p KEY=VALUE]... PLUGIN.so REQUEST.xml; argv[0]
+ * is "price". */
+static int
+plugin_price_doc(cli_ctx *ctx, int argc, char **argv)
+{
+	plugin_opts o = { 0 };
+	const plugin_config *pc;
+	lines_input *in = NULL;
+	lines_output answer = { 0 };
+	loaded_plugin *p = NULL;
+	const char *path, *request;
+	char *text = NULL, *result = NULL, err[4096];
+	size_t len = 0;
+	int first, rc;
+
+	first = parse_opts(argc, argv, 2, &o, &rc);
+	if (first < 0)
+		goto out;
+	rc = 1;
+	path = argv[first];
+	request = argv[first + 1];
+	if (find_section(ctx, path, &o, &pc) != 0)
+		goto out;
+	merge_section(&o, pc);
+
+	/* The request first: a mistake in it needs no plugin to be found. */
+	text = read_document(request, LINES_DOC_MAX_BYTES, &len);
+	if (text == NULL)
+		goto out;
+	in = lines_input_read(text, len, err, sizeof err);
+	if (in == NULL) {
+		fprintf(stderr, "contractctl: %s is not a valid BillingRequest or PartsRequest:\n",
+		    request);
+		for (char *line = strtok(err, "\n"); line != NULL; line = strtok(NULL, "\n"))
+			fprintf(stderr, "  %s\n", line);
+		goto out;
+	}
+
+	p = load_for_cli(ctx, path, pc, &o);
+	if (p == NULL || wrong_kind(p, in, request) != 0)
+		goto out;
+	lines_run(p, in, &answer);
+	result = lines_output_write(&answer, &len);
+	fwrite(result, 1, len, stdout);
+	if (answer.status != CD_OK) {
+		fprintf(stderr, "contractctl: %s refused the request (%s): %s\n", p->desc->name,
+		    plugin_status_name(answer.status), answer.message);
+		goto out;
+	}
+	if (lines_output_check(&answer, err, sizeof err) != 0) {
+		fprintf(stderr, "contractctl: %s answered, but the server would refuse the answer: "
+		    "%s\n", p->desc->name, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	lines_output_clear(&answer);
+	plugin_unload(p);
+	lines_input_free(in);
+	free(result);
+	free(text);
+	opts_free(&o);
+	return rc;
+}
+
 int
 cmd_plugin(cli_ctx *ctx, int argc, char **argv)
 {
@@ -376,14 +476,16 @@ cmd_plugin(cli_ctx *ctx, int argc, char **argv)
 		fn = plugin_check;
 	else if (argc >= 1 && strcmp(argv[0], "quote") == 0)
 		fn = plugin_quote_doc;
+	else if (argc >= 1 && strcmp(argv[0], "price") == 0)
+		fn = plugin_price_doc;
 	if (fn == NULL) {
 		if (argc >= 1)
 			fprintf(stderr, "contractctl: unknown plugin command '%s'\n", argv[0]);
 		plugin_usage(stderr);
 		return 2;
 	}
-	/* Rate tables and pricing documents are validated against the
-	 * schemas, as the server validates them. */
+	/* Rate tables and the pricing, billing and parts documents are
+	 * validated against the schemas, as the server validates them. */
 	if (pricing_doc_init(err, sizeof err) != 0) {
 		fprintf(stderr, "contractctl: cannot load the XML schemas: %s\n", err);
 		pricing_doc_cleanup();

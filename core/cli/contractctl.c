@@ -16,9 +16,12 @@ static const struct {
 	{ "db", cmd_db, "db migrate | db status" },
 	{ "dealer", cmd_dealer, "dealer add ID --name NAME [--auth key|cert|both] | dealer list | "
 	    "dealer set-auth ID key|cert|both\n"
+	    "  dealer set-billing ID --country CC [--street S] [--city C] [--postal-code P] "
+	    "[--vat-id V] [--email E]\n"
 	    "  dealer cert add ID FILE.pem | dealer cert list [ID] | dealer cert revoke FINGERPRINT" },
 	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list | key revoke KEYID" },
-	{ "plugin", cmd_plugin, "plugin check [-n NAME] [-p KEY=VALUE]... FILE.so | plugin quote [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml" },
+	{ "plugin", cmd_plugin, "plugin check [-n NAME] [-p KEY=VALUE]... FILE.so | plugin quote [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml\n"
+	    "  plugin price [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml" },
 	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
 	{ "audit", cmd_audit, "audit verify | audit list [--entity ENTITY] [--id ID] [--limit N]" },
 };

@@ -30,6 +30,11 @@ coverage_reason_name(coverage_reason r)
 	case REASON_CONTRACT_EXHAUSTED: return "contract-exhausted";
 	case REASON_LIMIT_OF_LIABILITY: return "limit-of-liability";
 	case REASON_COMPONENT_NOT_COVERED: return "component-not-covered";
+	case REASON_LABOR_NOT_COVERED: return "labor-not-covered";
+	case REASON_PARTS_NOT_COVERED: return "parts-not-covered";
+	case REASON_MAINTENANCE_ENTITLEMENT: return "maintenance-entitlement";
+	case REASON_MAINTENANCE_BEYOND_ENTITLEMENT: return "maintenance-beyond-entitlement";
+	case REASON_MAINTENANCE_NOT_INCLUDED: return "maintenance-not-included";
 	}
 	return "no-contract";
 }

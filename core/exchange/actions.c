@@ -34,9 +34,13 @@
  * plus, from xmlread: unknown-currency, amount-precision,
  * amount-out-of-range. */
 #include "exchange/actions.h"
+#include "exchange/action_util.h"
 #include "exchange/docparts.h"
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
+#include "exchange/outbox.h"
+#include "billing/build.h"
+#include "billing/issue.h"
 #include "domain/contract.h"
 #include "domain/coverage.h"
 #include "domain/quote.h"
@@ -50,21 +54,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Hands a finished reply document to the job. */
-static void
-set_reply(doc_job *job, xmlDocPtr doc, const char *type, const char *id, bool to_outbox)
+void
+action_set_reply_text(doc_job *job, char *text, size_t len, const char *type, const char *id,
+    bool to_outbox)
 {
 	free(job->reply);
-	job->reply = xw_finish(doc, &job->reply_len);
+	job->reply = text;
+	job->reply_len = len;
 	snprintf(job->reply_type, sizeof job->reply_type, "%s", type);
 	snprintf(job->reply_id, sizeof job->reply_id, "%s", id);
 	job->to_outbox = to_outbox;
 }
 
-/* Sets the audit record the pipeline appends for this document. detail
- * pairs: key, value, ..., NULL. */
-static void
-set_audit(doc_job *job, const char *action, const char *entity, const char *entity_id, ...)
+void
+action_set_reply(doc_job *job, xmlDocPtr doc, const char *type, const char *id, bool to_outbox)
+{
+	size_t len;
+	char *text = xw_finish(doc, &len);
+
+	action_set_reply_text(job, text, len, type, id, to_outbox);
+}
+
+void
+action_set_audit(doc_job *job, const char *action, const char *entity, const char *entity_id, ...)
 {
 	va_list ap;
 	const char *key;
@@ -83,24 +95,51 @@ set_audit(doc_job *job, const char *action, const char *entity, const char *enti
 	buf_free(&b);
 }
 
-/* Minor units as text for audit details. */
-static const char *
-amount_text(int64_t amount, const char *currency, char out[32])
+const char *
+action_amount_text(int64_t amount, const char *currency, char out[32])
 {
 	if (money_format(amount, currency, out, 32) != MONEY_OK)
 		snprintf(out, 32, "%lld", (long long)amount);
 	return out;
 }
 
-static int
-db_failed(doc_job *job, const char *what, const char *err)
+int
+action_db_failed(doc_job *job, const char *what, const char *err)
 {
 	snprintf(job->error, sizeof job->error, "%s: %s", what, err);
 	return -1;
 }
 
-static const char *
-date_text(date_t d, char out[DATE_STR_LEN + 1])
+int
+action_issue_invoice(doc_job *job, invoice *inv, const char *source, char number[33])
+{
+	const exchange_ctx *ctx = job->ctx;
+	char err[600], *ubl = NULL;
+	size_t len = 0;
+	int r;
+
+	r = invoice_issue(ctx->db, &ctx->settings->billing, inv, source, &ubl, &len, err,
+	    sizeof err);
+	if (r == ISSUE_REFUSED) {
+		problems_add(&job->problems, ctx->settings->billing.configured ? "invoice-refused" :
+		    "invoicing-not-configured", "", "%s", err);
+		return 1;
+	}
+	if (r < 0)
+		return action_db_failed(job, "issuing an invoice", err);
+	snprintf(number, 33, "%s", inv->number);
+	if (r == 0 && inv->dealer_id[0] &&
+	    outbox_put(ctx->db, inv->dealer_id, inv->type == INVOICE_CREDIT_NOTE ? "CreditNote" :
+	    "Invoice", inv->number, job->document_id, ubl, len, err, sizeof err) != 0) {
+		free(ubl);
+		return action_db_failed(job, "placing the invoice in the outbox", err);
+	}
+	free(ubl);
+	return 0;
+}
+
+const char *
+action_date_text(date_t d, char out[DATE_STR_LEN + 1])
 {
 	date_format(d, out);
 	return out;
@@ -119,7 +158,7 @@ check_asset(const asset *a, date_t today, problem_list *pl, const char *rel)
 	if (a->purchase_date > today) {
 		snprintf(path, sizeof path, "%s/PurchaseDate", rel);
 		problems_add(pl, "purchase-date-in-future", path, "the purchase date %s is after today",
-		    date_text(a->purchase_date, d));
+		    action_date_text(a->purchase_date, d));
 	}
 	if (a->purchase_price <= 0 && a->currency[0] != '\0') {
 		snprintf(path, sizeof path, "%s/PurchasePrice", rel);
@@ -165,7 +204,7 @@ load_plan_ref(doc_job *job, xmlNodePtr ref, const char *rel, plan **out)
 	dp_read_plan_ref(ref, code, &version);
 	r = plan_current_version(job->ctx->db, code, &current, err, sizeof err);
 	if (r < 0)
-		return db_failed(job, "reading the plan", err);
+		return action_db_failed(job, "reading the plan", err);
 	if (r == 0) {
 		snprintf(path, sizeof path, "%s/Code", rel);
 		problems_add(pl, "unknown-plan", path, "there is no plan %s", code);
@@ -176,7 +215,7 @@ load_plan_ref(doc_job *job, xmlNodePtr ref, const char *rel, plan **out)
 		snprintf(path, sizeof path, "%s/Version", rel);
 		r = plan_load(job->ctx->db, code, version, &old, err, sizeof err);
 		if (r < 0)
-			return db_failed(job, "reading the plan", err);
+			return action_db_failed(job, "reading the plan", err);
 		if (r == 0)
 			problems_add(pl, "unknown-plan-version", path, "plan %s has no version %d", code,
 			    version);
@@ -189,7 +228,7 @@ load_plan_ref(doc_job *job, xmlNodePtr ref, const char *rel, plan **out)
 	}
 	r = plan_load(job->ctx->db, code, current, out, err, sizeof err);
 	if (r <= 0)
-		return db_failed(job, "reading the plan", r < 0 ? err : "it vanished");
+		return action_db_failed(job, "reading the plan", r < 0 ? err : "it vanished");
 	return 1;
 }
 
@@ -245,7 +284,7 @@ action_quote_request(doc_job *job)
 		if (contract_terms_compute(p, &a, ctx->today, &t) == 0 && t.end_date <= ctx->today)
 			problems_add(pl, "term-already-ended", "Asset/PurchaseDate",
 			    "plan %s's term for this asset ended on %s", p->code,
-			    date_text(t.end_date, d));
+			    action_date_text(t.end_date, d));
 	}
 	if (problems_count(pl) > 0)
 		goto out;
@@ -265,7 +304,7 @@ action_quote_request(doc_job *job)
 	q.asset = a;
 	quote_sign(&q, ctx->settings->quote_secret, ctx->settings->quote_secret_len, q.signature);
 	if (quote_insert(ctx->db, &q, err, sizeof err) != 0) {
-		rc = db_failed(job, "storing the quote", err);
+		rc = action_db_failed(job, "storing the quote", err);
 		goto out;
 	}
 
@@ -281,7 +320,7 @@ action_quote_request(doc_job *job)
 	dp_write_pricing_record(q_root, &q.price);
 	xw_opt(q_root, "Explanation", q.price.explanation);
 	xw_text(q_root, "Signature", q.signature);
-	set_reply(job, doc, "Quote", q.id, false);
+	action_set_reply(job, doc, "Quote", q.id, false);
 	rc = 0;
 out:
 	plan_free(p);
@@ -307,7 +346,7 @@ load_cited_quote(doc_job *job, xmlNodePtr qref, quote *q, plan **p)
 	xr_text(qref, "Signature", sig, sizeof sig);
 	r = quote_find(ctx->db, ctx->dealer_id, qid, true, q, err, sizeof err);
 	if (r < 0)
-		return db_failed(job, "reading the quote", err);
+		return action_db_failed(job, "reading the quote", err);
 	if (r == 0) {
 		problems_add(pl, "unknown-quote", "QuoteReference/QuoteId", "there is no quote %s", qid);
 		return 0;
@@ -320,13 +359,13 @@ load_cited_quote(doc_job *job, xmlNodePtr qref, quote *q, plan **p)
 	}
 	if (ctx->today > q->valid_until)
 		problems_add(pl, "quote-expired", "QuoteReference/QuoteId",
-		    "quote %s was valid until %s", qid, date_text(q->valid_until, d));
+		    "quote %s was valid until %s", qid, action_date_text(q->valid_until, d));
 	if (q->contract_id != 0)
 		problems_add(pl, "quote-already-used", "QuoteReference/QuoteId",
 		    "a contract was already registered from quote %s", qid);
 	r = plan_load(ctx->db, q->plan_code, q->plan_version, p, err, sizeof err);
 	if (r <= 0)
-		return db_failed(job, "reading the quoted plan", r < 0 ? err : "it is missing");
+		return action_db_failed(job, "reading the quoted plan", r < 0 ? err : "it is missing");
 	return problems_count(pl) == before ? 1 : 0;
 }
 
@@ -354,7 +393,7 @@ action_contract_registration(doc_job *job)
 	contract *existing = NULL;
 	size_t nexisting = 0;
 	const contract *clash;
-	char msg[512], err[256], d[DATE_STR_LEN + 1], id[65];
+	char msg[512], err[256], d[DATE_STR_LEN + 1], id[65], invoice_number[33] = "";
 	const char *ident_path;
 	bool have_asset = false, have_sale;
 	int rc = 1, r;
@@ -365,7 +404,7 @@ action_contract_registration(doc_job *job)
 	xr_text(root, "DealerReference", c.dealer_reference, sizeof c.dealer_reference);
 	if (have_sale && c.sale_date > ctx->today)
 		problems_add(pl, "sale-date-in-future", "SaleDate", "the sale date %s is after today",
-		    date_text(c.sale_date, d));
+		    action_date_text(c.sale_date, d));
 	if (qref != NULL) {
 		ident_path = "QuoteReference/QuoteId";
 		r = load_cited_quote(job, qref, &q, &p);
@@ -394,14 +433,14 @@ action_contract_registration(doc_job *job)
 	}
 	if (have_asset && have_sale && c.sale_date < c.asset.purchase_date)
 		problems_add(pl, "sale-before-purchase", "SaleDate",
-		    "the sale date %s is before the purchase date", date_text(c.sale_date, d));
+		    "the sale date %s is before the purchase date", action_date_text(c.sale_date, d));
 	if (p != NULL && have_asset && have_sale) {
 		if (contract_terms_compute(p, &c.asset, c.sale_date, &c.terms) != 0)
 			problems_add(pl, "term-already-ended", "SaleDate", "the term is out of range");
 		else if (c.terms.end_date <= c.sale_date)
 			problems_add(pl, "term-already-ended", "SaleDate",
 			    "plan %s's term for this asset ended on %s, before the sale", p->code,
-			    date_text(c.terms.end_date, d));
+			    action_date_text(c.terms.end_date, d));
 	}
 	if (problems_count(pl) > 0)
 		goto out;
@@ -422,28 +461,42 @@ action_contract_registration(doc_job *job)
 	if (asset_upsert(ctx->db, ctx->dealer_id, &c.asset, &c.asset_id, err, sizeof err) != 0 ||
 	    contract_list_for_asset(ctx->db, c.asset_id, true, &existing, &nexisting, err,
 	    sizeof err) != 0) {
-		rc = db_failed(job, "reading the asset", err);
+		rc = action_db_failed(job, "reading the asset", err);
 		goto out;
 	}
 	clash = overlapping(existing, nexisting, c.terms.start_date, c.terms.end_date);
 	if (clash != NULL) {
 		problems_add(pl, "asset-already-covered", ident_path,
 		    "asset %s already has contract %s, in force until %s", c.asset.serial,
-		    clash->number, date_text(clash->terms.end_date, d));
+		    clash->number, action_date_text(clash->terms.end_date, d));
 		goto out;
 	}
 	if (contract_insert(ctx->db, &c, err, sizeof err) != 0 ||
 	    (qref != NULL && quote_mark_used(ctx->db, q.id, c.id, err, sizeof err) != 0)) {
-		rc = db_failed(job, "storing the contract", err);
+		rc = action_db_failed(job, "storing the contract", err);
 		goto out;
+	}
+	/* The sale invoice to the buyer, when the server invoices. */
+	if (ctx->settings->billing.configured) {
+		invoice inv;
+		invoice_party buyer;
+		char source[64];
+		party_from_customer(&c.owner, &buyer);
+		build_contract_sale(&c, p->name, &buyer, ctx->today, &inv);
+		snprintf(source, sizeof source, "contract:%lld", (long long)c.id);
+		rc = action_issue_invoice(job, &inv, source, invoice_number);
+		invoice_free(&inv);
+		if (rc != 0)
+			goto out;
+		rc = 1;
 	}
 
 	{
 		char version[16], net[32];
 		snprintf(version, sizeof version, "%d", c.plan_version);
-		set_audit(job, "contract.register", "contract", c.number, "dealer", c.dealer_id,
+		action_set_audit(job, "contract.register", "contract", c.number, "dealer", c.dealer_id,
 		    "asset", c.asset.serial, "plan", c.plan_code, "version", version, "quote",
-		    c.quote_id[0] ? c.quote_id : NULL, "net", amount_text(c.price.net, c.price.currency,
+		    c.quote_id[0] ? c.quote_id : NULL, "net", action_amount_text(c.price.net, c.price.currency,
 		    net), "currency", c.price.currency, (const char *)NULL);
 	}
 	dp_new_id("CC", id);
@@ -461,7 +514,8 @@ action_contract_registration(doc_job *job)
 	dp_write_split(c_root, &c.price);
 	dp_write_pricing_record(c_root, &c.price);
 	xw_opt(c_root, "DealerReference", c.dealer_reference);
-	set_reply(job, doc, "ContractConfirmation", id, true);
+	xw_opt(c_root, "InvoiceNumber", invoice_number);
+	action_set_reply(job, doc, "ContractConfirmation", id, true);
 	rc = 0;
 out:
 	free(existing);
@@ -472,6 +526,39 @@ out:
 /* ------------------------------------------------------------------------
  * ContractCancellation -> CancellationConfirmation
  * ------------------------------------------------------------------------ */
+
+/* The credit note refunding a cancelled contract's buyer, referencing the
+ * sale invoice; none when the sale was not invoiced or nothing is
+ * refunded. Returns 0, 1 (a problem) or -1. */
+static int
+cancellation_credit_note(doc_job *job, const contract *c, cancellation *x)
+{
+	const exchange_ctx *ctx = job->ctx;
+	char sale_number[INVOICE_NUMBER_MAX + 1], source[64], err[256];
+	invoice sale, cn;
+	invoice_party buyer;
+	int r;
+
+	snprintf(source, sizeof source, "contract:%lld", (long long)c->id);
+	r = invoice_for_source(ctx->db, source, sale_number, err, sizeof err);
+	if (r <= 0)
+		return r < 0 ? action_db_failed(job, "reading the sale invoice", err) : 0;
+	r = invoice_load(ctx->db, sale_number, NULL, true, &sale, err, sizeof err);
+	if (r <= 0)
+		return action_db_failed(job, "reading the sale invoice", r < 0 ? err : "it is gone");
+	buyer = sale.buyer;
+	r = 0;
+	if (build_cancellation_credit(c, &sale, x->refund.refund, &buyer, ctx->today, &cn) > 0) {
+		snprintf(source, sizeof source, "cancellation:%lld", (long long)c->id);
+		r = action_issue_invoice(job, &cn, source, x->credit_note_number);
+		if (r == 0 && db_exec(ctx->db, "UPDATE cancellations SET credit_note_number = ? "
+		    "WHERE contract_id = ?", "si", x->credit_note_number, c->id) < 0)
+			r = action_db_failed(job, "recording the credit note", db_error(ctx->db));
+		invoice_free(&cn);
+	}
+	invoice_free(&sale);
+	return r;
+}
 
 int
 action_contract_cancellation(doc_job *job)
@@ -497,10 +584,10 @@ action_contract_cancellation(doc_job *job)
 	snprintf(x.document_id, sizeof x.document_id, "%s", job->document_id);
 	if (have_date && x.date > ctx->today)
 		problems_add(pl, "cancellation-date-in-future", "CancellationDate",
-		    "the cancellation date %s is after today", date_text(x.date, d));
+		    "the cancellation date %s is after today", action_date_text(x.date, d));
 	r = contract_find(ctx->db, ctx->dealer_id, number, true, &c, err, sizeof err);
 	if (r < 0) {
-		rc = db_failed(job, "reading the contract", err);
+		rc = action_db_failed(job, "reading the contract", err);
 		goto out;
 	}
 	if (r == 0) {
@@ -509,20 +596,20 @@ action_contract_cancellation(doc_job *job)
 	}
 	if (c.state == CONTRACT_CANCELLED) {
 		problems_add(pl, "contract-already-cancelled", "ContractNumber",
-		    "contract %s was cancelled on %s", number, date_text(c.cancelled_on, d));
+		    "contract %s was cancelled on %s", number, action_date_text(c.cancelled_on, d));
 		goto out;
 	}
 	if (have_date && x.date < c.sale_date)
 		problems_add(pl, "cancellation-before-sale", "CancellationDate",
 		    "contract %s was sold on %s, after the cancellation date", number,
-		    date_text(c.sale_date, d));
+		    action_date_text(c.sale_date, d));
 	else if (have_date && x.date >= c.terms.end_date)
 		problems_add(pl, "contract-expired", "CancellationDate",
 		    "contract %s ended on %s; there is nothing left to cancel", number,
-		    date_text(c.terms.end_date, d));
+		    action_date_text(c.terms.end_date, d));
 	r = plan_load(ctx->db, c.plan_code, c.plan_version, &p, err, sizeof err);
 	if (r <= 0) {
-		rc = db_failed(job, "reading the contract's plan", r < 0 ? err : "it is missing");
+		rc = action_db_failed(job, "reading the contract's plan", r < 0 ? err : "it is missing");
 		goto out;
 	}
 	if (p->refund_method == PLAN_REFUND_BY_DAYS_OR_USAGE && c.terms.has_usage_limit &&
@@ -561,15 +648,19 @@ action_contract_cancellation(doc_job *job)
 		goto out;
 	}
 	if (contract_cancel(ctx->db, &c, &x, err, sizeof err) != 0) {
-		rc = db_failed(job, "cancelling the contract", err);
+		rc = action_db_failed(job, "cancelling the contract", err);
+		goto out;
+	}
+	if ((r = cancellation_credit_note(job, &c, &x)) != 0) {
+		rc = r;
 		goto out;
 	}
 	{
 		char refund[32], chargeback[32];
-		set_audit(job, "contract.cancel", "contract", c.number, "date", date_text(x.date, d),
+		action_set_audit(job, "contract.cancel", "contract", c.number, "date", action_date_text(x.date, d),
 		    "reason", x.reason, "basis", refund_basis_name(x.refund.basis), "refund",
-		    amount_text(x.refund.refund, c.price.currency, refund), "chargeback",
-		    amount_text(x.refund.chargeback, c.price.currency, chargeback), "currency",
+		    action_amount_text(x.refund.refund, c.price.currency, refund), "chargeback",
+		    action_amount_text(x.refund.chargeback, c.price.currency, chargeback), "currency",
 		    c.price.currency, (const char *)NULL);
 	}
 
@@ -582,7 +673,8 @@ action_contract_cancellation(doc_job *job)
 	if (x.has_usage)
 		xw_int(x_root, "Usage", x.usage);
 	dp_write_refund(x_root, &x.refund, c.price.currency);
-	set_reply(job, doc, "CancellationConfirmation", id, true);
+	xw_opt(x_root, "CreditNoteNumber", x.credit_note_number);
+	action_set_reply(job, doc, "CancellationConfirmation", id, true);
 	rc = 0;
 out:
 	plan_free(p);
@@ -615,10 +707,10 @@ action_contract_transfer(doc_job *job)
 	dp_read_customer(xr_child(root, "NewOwner"), &owner);
 	if (have_date && date > ctx->today)
 		problems_add(pl, "transfer-date-in-future", "TransferDate",
-		    "the transfer date %s is after today", date_text(date, d));
+		    "the transfer date %s is after today", action_date_text(date, d));
 	r = contract_find(ctx->db, ctx->dealer_id, number, true, &c, err, sizeof err);
 	if (r < 0) {
-		rc = db_failed(job, "reading the contract", err);
+		rc = action_db_failed(job, "reading the contract", err);
 		goto out;
 	}
 	if (r == 0) {
@@ -633,7 +725,7 @@ action_contract_transfer(doc_job *job)
 	if (have_date && date < c.sale_date)
 		problems_add(pl, "transfer-before-sale", "TransferDate",
 		    "contract %s was sold on %s, after the transfer date", number,
-		    date_text(c.sale_date, d));
+		    action_date_text(c.sale_date, d));
 	if (has_usage && usage < c.asset.usage_at_sale)
 		problems_add(pl, "usage-decreased", "Usage",
 		    "the reading %lld is below the reading at sale, %lld", (long long)usage,
@@ -643,14 +735,14 @@ action_contract_transfer(doc_job *job)
 	snprintf(previous, sizeof previous, "%s", c.owner.name);
 	if (contract_transfer(ctx->db, &c, &owner, date, has_usage, usage, job->document_id,
 	    &transfer_number, err, sizeof err) != 0) {
-		rc = db_failed(job, "recording the transfer", err);
+		rc = action_db_failed(job, "recording the transfer", err);
 		goto out;
 	}
 	{
 		char n[16];
 		snprintf(n, sizeof n, "%d", transfer_number);
-		set_audit(job, "contract.transfer", "contract", c.number, "transfer", n, "date",
-		    date_text(date, d), "from", previous, "to", owner.name, (const char *)NULL);
+		action_set_audit(job, "contract.transfer", "contract", c.number, "transfer", n, "date",
+		    action_date_text(date, d), "from", previous, "to", owner.name, (const char *)NULL);
 	}
 
 	dp_new_id("TR", id);
@@ -662,7 +754,7 @@ action_contract_transfer(doc_job *job)
 	xw_date(t_root, "TransferDate", date);
 	xw_text(t_root, "PreviousOwner", previous);
 	dp_write_customer(t_root, "NewOwner", &owner);
-	set_reply(job, doc, "TransferConfirmation", id, true);
+	action_set_reply(job, doc, "TransferConfirmation", id, true);
 	rc = 0;
 out:
 	return rc;
@@ -845,12 +937,12 @@ action_coverage_inquiry(doc_job *job)
 	has_usage = xr_int(root, "Usage", &usage, pl, "Usage");
 	have_component = xr_text(root, "ComponentCategory", component, sizeof component);
 	if (coverage_facts_load(ctx, serial, ael ? &given : NULL, &f, err, sizeof err) != 0) {
-		rc = db_failed(job, "reading the asset", err);
+		rc = action_db_failed(job, "reading the asset", err);
 		goto out;
 	}
 	if (f.have_asset && have_date && date < f.a.purchase_date)
 		problems_add(pl, "service-before-purchase", "ServiceDate",
-		    "the service date %s is before the purchase", date_text(date, d));
+		    "the service date %s is before the purchase", action_date_text(date, d));
 	if (f.have_asset && f.a.usage_unit != CD_USAGE_NONE && !has_usage)
 		problems_add(pl, "usage-required", "Usage",
 		    "the asset's usage is counted in %s: the reading on the service date is needed",
@@ -882,6 +974,8 @@ action_for(const char *type)
 		{ "ContractCancellation", action_contract_cancellation },
 		{ "ContractTransfer", action_contract_transfer },
 		{ "CoverageInquiry", action_coverage_inquiry },
+		{ "ServiceClaim", action_service_claim },
+		{ "PartsOrder", action_parts_order },
 	};
 
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

@@ -49,6 +49,8 @@ int action_contract_registration(doc_job *job);
 int action_contract_cancellation(doc_job *job);
 int action_contract_transfer(doc_job *job);
 int action_coverage_inquiry(doc_job *job);
+int action_service_claim(doc_job *job);    /* claims.c */
+int action_parts_order(doc_job *job);      /* parts.c */
 
 /* The handler for an inbound document type, or NULL when the server does
  * not process that type (yet). */

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "base/date.h"
+#include "billing/settings.h"
 #include "config/config.h"
 #include "domain/pricing.h"
 #include "storage/db.h"
@@ -51,6 +52,12 @@ struct plugin_set;
  *                          ; STATE_DIR/quote-secret, created 0600 with 256
  *                          ; random bits on first use. Instances sharing a
  *                          ; database must share this file.
+ *
+ *   [claims]
+ *   billing_plugin = NAME  ; the [plugin NAME] pricing claim labor (default:
+ *   parts_plugin = NAME    ; the first billing / parts plugin configured)
+ *
+ * plus [seller] and [invoices] (billing/settings.h).
  */
 typedef struct exchange_settings {
 	tax_rates tax;
@@ -58,6 +65,9 @@ typedef struct exchange_settings {
 	unsigned char quote_secret[256];
 	size_t quote_secret_len;
 	xml_limits limits;
+	billing_settings billing;
+	char claims_billing_plugin[65]; /* "" for the first billing plugin */
+	char claims_parts_plugin[65];
 } exchange_settings;
 
 /* Reads the settings of cfg into *out, creating the quote secret file when
@@ -124,6 +134,32 @@ void exchange_plans(const exchange_ctx *ctx, const char *code, int version,
 /* GET /v1/contracts/{number}: the contract with its owners and any
  * cancellation; a dealer sees only its own (404 otherwise). */
 void exchange_contract(const exchange_ctx *ctx, const char *number, exchange_reply *out);
+
+/* GET /v1/claims/{number}: the claim's ClaimDecision as it stands (its
+ * state may have moved on to paid); a dealer sees only its own. */
+void exchange_claim(const exchange_ctx *ctx, const char *number, exchange_reply *out);
+
+/* POST /v1/claims/{number}/paid (finance): marks an approved or partially
+ * approved claim paid (the warrantor settled it); answers the claim.
+ * Paying a paid claim again answers the same; a rejected claim is 409.
+ * Runs in the caller's transaction. */
+void exchange_claim_paid(const exchange_ctx *ctx, const char *number, exchange_reply *out);
+
+/* GET /v1/invoices/{number}: the invoice or credit note as issued (UBL
+ * 2.1); a dealer sees only those addressed to it. */
+void exchange_invoice(const exchange_ctx *ctx, const char *number, exchange_reply *out);
+
+/* POST /v1/invoices/{number}/credit-notes (finance): a CreditNoteRequest
+ * body; issues the credit note (201, its UBL), puts it in the dealer's
+ * outbox and audits it. 422 credit-refused when it would credit more than
+ * a line has left. Runs in the caller's transaction. */
+void exchange_credit_note(const exchange_ctx *ctx, const char *number, const char *body,
+    size_t len, exchange_reply *out);
+
+/* GET /v1/assets/{serial}/maintenance?date=&usage=: a MaintenanceSchedule
+ * of the dealer's asset as of date, with the reading usage if known. */
+void exchange_maintenance(const exchange_ctx *ctx, const char *serial, date_t date,
+    bool has_usage, int64_t usage, exchange_reply *out);
 
 /* GET /v1/assets/{serial}/coverage: a CoverageAnswer for the dealer's
  * asset on date with an optional reading and component. */

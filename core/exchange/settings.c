@@ -121,6 +121,26 @@ out:
 	return rc;
 }
 
+/* Reads [claims]: the plugin instances that price claim labor and parts. */
+static int
+load_claims(const config *cfg, exchange_settings *out, char *err, size_t errlen)
+{
+	static const char *const keys[2] = { "billing_plugin", "parts_plugin" };
+	char *dest[2] = { out->claims_billing_plugin, out->claims_parts_plugin };
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = config_get(cfg, "claims", keys[i]);
+		if (v == NULL)
+			continue;
+		if (strlen(v) >= sizeof out->claims_billing_plugin) {
+			snprintf(err, errlen, "[claims] %s: too long", keys[i]);
+			return -1;
+		}
+		snprintf(dest[i], sizeof out->claims_billing_plugin, "%s", v);
+	}
+	return 0;
+}
+
 int
 exchange_settings_load(const config *cfg, exchange_settings *out, char *err, size_t errlen)
 {
@@ -143,7 +163,9 @@ exchange_settings_load(const config *cfg, exchange_settings *out, char *err, siz
 		}
 		out->quote_valid_days = (int)v;
 	}
-	if (load_tax(cfg, &out->tax, err, errlen) != 0)
+	if (load_tax(cfg, &out->tax, err, errlen) != 0 ||
+	    billing_settings_load(cfg, &out->billing, err, errlen) != 0 ||
+	    load_claims(cfg, out, err, errlen) != 0)
 		return -1;
 	path = file && file[0] ? config_resolve_path(cfg, file) :
 	    xasprintf("%s/quote-secret", cfg->state_dir);

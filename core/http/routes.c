@@ -4,6 +4,7 @@
 
 #define ADMIN ROLE_BIT(ROLE_ADMIN)
 #define DEALER ROLE_BIT(ROLE_DEALER)
+#define FINANCE ROLE_BIT(ROLE_FINANCE)
 
 const route routes[] = {
 	{ HTTP_GET, "/healthz", "/healthz", ROUTE_INLINE | ROUTE_PUBLIC, 0, route_healthz },
@@ -23,6 +24,15 @@ const route routes[] = {
 	    route_contract_get },
 	{ HTTP_GET, "/v1/assets/{serial}/coverage", "/v1/assets/{serial}/coverage", 0, DEALER,
 	    route_asset_coverage },
+	{ HTTP_GET, "/v1/assets/{serial}/maintenance", "/v1/assets/{serial}/maintenance", 0, DEALER,
+	    route_asset_maintenance },
+	{ HTTP_GET, "/v1/claims/{number}", "/v1/claims/{number}", 0, ROLES_ANY, route_claim_get },
+	{ HTTP_POST, "/v1/claims/{number}/paid", "/v1/claims/{number}/paid", ROUTE_TRANSACTION,
+	    FINANCE, route_claim_paid },
+	{ HTTP_GET, "/v1/invoices/{number}", "/v1/invoices/{number}", 0, ROLES_ANY,
+	    route_invoice_get },
+	{ HTTP_POST, "/v1/invoices/{number}/credit-notes", "/v1/invoices/{number}/credit-notes",
+	    ROUTE_TRANSACTION, FINANCE, route_credit_note_post },
 };
 
 const int nroutes = sizeof routes / sizeof routes[0];

@@ -38,5 +38,12 @@ void route_plans_list(route_env *env, http_req *req, http_resp *resp);
 void route_plan_get(route_env *env, http_req *req, http_resp *resp);
 void route_contract_get(route_env *env, http_req *req, http_resp *resp);
 void route_asset_coverage(route_env *env, http_req *req, http_resp *resp);
+void route_asset_maintenance(route_env *env, http_req *req, http_resp *resp);
+
+/* Claims and invoices (routes_billing.c). */
+void route_claim_get(route_env *env, http_req *req, http_resp *resp);
+void route_claim_paid(route_env *env, http_req *req, http_resp *resp);
+void route_invoice_get(route_env *env, http_req *req, http_resp *resp);
+void route_credit_note_post(route_env *env, http_req *req, http_resp *resp);
 
 #endif

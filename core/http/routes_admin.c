@@ -69,7 +69,8 @@ dealer_doc(http_resp *resp, int status, const dealer *d)
 	send_doc(resp, status, x);
 }
 
-/* POST /v1/dealers: <Dealer><Id/><Name/>[<AuthMode/>]</Dealer> */
+/* POST /v1/dealers: <Dealer><Id/><Name/>[<AuthMode/>][<Billing>Street, City,
+ * PostalCode, Country, VatId, Email (each optional)</Billing>]</Dealer> */
 void
 route_dealer_create(route_env *env, http_req *req, http_resp *resp)
 {
@@ -106,6 +107,33 @@ route_dealer_create(route_env *env, http_req *req, http_resp *resp)
 		goto out;
 	}
 	dealer d = { 0 };
+	dealer_billing billing = { 0 };
+	xmlNodePtr bel = xml_child(root, "Billing");
+	if (bel != NULL) {
+		static const struct {
+			const char *name;
+			size_t off, size;
+		} fields[] = {
+#define F(n, f) { n, offsetof(dealer_billing, f), sizeof(((dealer_billing *)0)->f) }
+			F("Street", street), F("City", city), F("PostalCode", postal_code),
+			F("Country", country), F("VatId", vat_id), F("Email", email),
+#undef F
+		};
+		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			const char *v = xml_child_text(bel, fields[i].name);
+			if (v != NULL && strlen(v) >= fields[i].size) {
+				http_resp_error(resp, 400, "invalid-dealer-billing", "/Dealer/Billing",
+				    "%s is too long", fields[i].name);
+				goto out;
+			}
+			if (v != NULL)
+				memcpy((char *)&billing + fields[i].off, v, strlen(v) + 1);
+		}
+		if (!dealer_billing_valid(&billing, err, sizeof err)) {
+			http_resp_error(resp, 400, "invalid-dealer-billing", "/Dealer/Billing", "%s", err);
+			goto out;
+		}
+	}
 	switch (dealer_create(env->db, id, name, mode ? mode : "key", err, sizeof err)) {
 	case 0:
 		break;
@@ -119,13 +147,18 @@ route_dealer_create(route_env *env, http_req *req, http_resp *resp)
 		http_resp_error(resp, 503, "database-unavailable", NULL, "%s", err);
 		goto out;
 	}
-	if (dealer_get(env->db, id, &d, err, sizeof err) != 1) {
+	if ((bel != NULL && dealer_set_billing(env->db, id, &billing, err, sizeof err) != 0) ||
+	    dealer_get(env->db, id, &d, err, sizeof err) != 1) {
 		http_resp_error(resp, 503, "database-unavailable", NULL, "%s", err);
 		goto out;
 	}
 	/* Last, so the chain head stays locked only until the commit. */
 	audit_detail_add(&detail, "name", d.name);
 	audit_detail_add(&detail, "auth", d.auth_mode);
+	if (billing.country[0] != '\0')
+		audit_detail_add(&detail, "country", billing.country);
+	if (billing.vat_id[0] != '\0')
+		audit_detail_add(&detail, "vat_id", billing.vat_id);
 	if (audit_append(env->db, principal_actor(&req->who, actor, sizeof actor), "dealer.create",
 	    "dealer", d.id, detail.data, err, sizeof err) != 0) {
 		http_resp_error(resp, 503, "database-unavailable", NULL, "%s", err);

@@ -247,3 +247,62 @@ dealer_list(db_conn *c, dealer **out, size_t *n, char *err, size_t errlen)
 	db_rows_free(r);
 	return 0;
 }
+
+static bool
+plain_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+bool
+dealer_billing_valid(const dealer_billing *b, char *err, size_t errlen)
+{
+	const char *fields[] = { b->street, b->city, b->postal_code, b->vat_id, b->email };
+	const size_t limits[] = { 200, 128, 16, 32, 254 };
+
+	if (b->country[0] != '\0' && (b->country[0] < 'A' || b->country[0] > 'Z' ||
+	    b->country[1] < 'A' || b->country[1] > 'Z' || b->country[2] != '\0')) {
+		snprintf(err, errlen, "the country must be an ISO 3166 code of two capital letters");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (!plain_text(fields[i]) || strlen(fields[i]) > limits[i]) {
+			snprintf(err, errlen, "a billing field is longer than %zu bytes or holds "
+			    "control characters", limits[i]);
+			return false;
+		}
+	return true;
+}
+
+int
+dealer_set_billing(db_conn *c, const char *id, const dealer_billing *b, char *err,
+    size_t errlen)
+{
+	int64_t n;
+
+	if (!dealer_billing_valid(b, err, errlen))
+		return DEALER_INVALID;
+	n = db_exec(c, "UPDATE dealers SET street = NULLIF(?, ''), city = NULLIF(?, ''), "
+	    "postal_code = NULLIF(?, ''), country = NULLIF(?, ''), vat_id = NULLIF(?, ''), "
+	    "email = NULLIF(?, '') WHERE id = ?", "sssssss", b->street, b->city, b->postal_code,
+	    b->country, b->vat_id, b->email, id);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot change dealer %s: %s", id, db_error(c));
+		return -1;
+	}
+	if (n == 0) {
+		int64_t exists = 0;
+		if (db_query_int(c, &exists, "SELECT COUNT(*) FROM dealers WHERE id = ?", "s", id) < 0) {
+			snprintf(err, errlen, "cannot read dealer %s: %s", id, db_error(c));
+			return -1;
+		}
+		if (exists == 0) {
+			snprintf(err, errlen, "no dealer '%s'", id);
+			return DEALER_NOT_FOUND;
+		}
+	}
+	return 0;
+}

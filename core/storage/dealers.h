@@ -54,6 +54,27 @@ int dealer_add(db_conn *c, const char *actor, const char *id, const char *name,
  * Every refusal and error leaves a message in err. */
 int dealer_set_auth(db_conn *c, const char *actor, const char *id, const char *auth_mode,
     char previous[5], char *err, size_t errlen);
+/* A dealer's billing identity: the buyer on the invoices it receives. All
+ * optional ("" when absent); a dealer without a country is taken to be in
+ * the seller's (billing/build.h). */
+typedef struct dealer_billing {
+	char street[4 * 200 + 1];
+	char city[4 * 128 + 1];
+	char postal_code[17];
+	char country[3];          /* ISO 3166 alpha-2, upper case */
+	char vat_id[33];
+	char email[255];
+} dealer_billing;
+
+/* Checks b: a country of two capital letters, no control characters, each
+ * field within its column. Returns true, or false with the reason in err. */
+bool dealer_billing_valid(const dealer_billing *b, char *err, size_t errlen);
+/* Replaces dealer id's billing identity inside the caller's transaction
+ * (the caller audits). Returns 0; DEALER_INVALID (message in err);
+ * DEALER_NOT_FOUND; -1 on a database error. */
+int dealer_set_billing(db_conn *c, const char *id, const dealer_billing *b, char *err,
+    size_t errlen);
+
 /* Reads one dealer into out. Returns 1 when found, 0 when there is no such
  * dealer, -1 on a database error (message in err). */
 int dealer_get(db_conn *c, const char *id, dealer *out, char *err, size_t errlen);

@@ -165,20 +165,27 @@ fail:
 	return NULL;
 }
 
+xmlNodePtr
+xml_child(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0 &&
+		    n->ns != NULL && strcmp((const char *)n->ns->href, CD_XML_NS) == 0)
+			return n;
+	return NULL;
+}
+
 const char *
 xml_child_text(xmlNodePtr parent, const char *name)
 {
-	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-			continue;
-		if (n->ns == NULL || strcmp((const char *)n->ns->href, CD_XML_NS) != 0)
-			continue;
-		if (n->children == NULL)
-			return "";
-		if (n->children->type == XML_TEXT_NODE && n->children->next == NULL)
-			return (const char *)n->children->content;
+	xmlNodePtr n = xml_child(parent, name);
+
+	if (n == NULL)
 		return NULL;
-	}
+	if (n->children == NULL)
+		return "";
+	if (n->children->type == XML_TEXT_NODE && n->children->next == NULL)
+		return (const char *)n->children->content;
 	return NULL;
 }
 

@@ -33,6 +33,8 @@ void xml_cleanup(void);
 xmlDocPtr xml_parse_untrusted(const char *data, size_t len, const xml_limits *limits,
     xml_problem *problem);
 
+/* The first child element of parent named name in CD_XML_NS, or NULL. */
+xmlNodePtr xml_child(xmlNodePtr parent, const char *name);
 /* Text of the first child element of parent named name in CD_XML_NS, or
  * NULL (borrowed from the document). */
 const char *xml_child_text(xmlNodePtr parent, const char *name);

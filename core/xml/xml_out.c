@@ -25,6 +25,12 @@ check(int rc)
 xml_out *
 xml_out_new(const char *root)
 {
+	return xml_out_new_ns(root, CD_XML_NS);
+}
+
+xml_out *
+xml_out_new_ns(const char *root, const char *ns)
+{
 	xml_out *x = xcalloc(1, sizeof *x);
 
 	x->buffer = xmlBufferCreate();
@@ -32,7 +38,7 @@ xml_out_new(const char *root)
 	if (x->writer == NULL)
 		check(-1);
 	check(xmlTextWriterStartDocument(x->writer, "1.0", "UTF-8", NULL));
-	check(xmlTextWriterStartElementNS(x->writer, NULL, BAD_CAST root, BAD_CAST CD_XML_NS));
+	check(xmlTextWriterStartElementNS(x->writer, NULL, BAD_CAST root, BAD_CAST ns));
 	return x;
 }
 
@@ -67,6 +73,12 @@ xml_out_elemf(xml_out *x, const char *name, const char *fmt, ...)
 	va_end(ap);
 	xml_out_elem(x, name, text);
 	free(text);
+}
+
+void
+xml_out_text(xml_out *x, const char *text)
+{
+	check(xmlTextWriterWriteString(x->writer, BAD_CAST text));
 }
 
 void

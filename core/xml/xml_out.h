@@ -18,12 +18,19 @@ typedef struct xml_out xml_out;
 
 /* Starts a document whose root element is root, in CD_XML_NS. */
 xml_out *xml_out_new(const char *root);
+/* Starts a document whose root element is root in namespace ns, declared
+ * as the default namespace (a UBL Invoice, for one). Further namespaces are
+ * declared with xml_out_attr(x, "xmlns:cbc", uri) right after, and their
+ * elements named "cbc:ID". */
+xml_out *xml_out_new_ns(const char *root, const char *ns);
 void xml_out_start(xml_out *x, const char *name);
 void xml_out_attr(xml_out *x, const char *name, const char *value);
 /* <name>text</name>; nothing is written when text is NULL. */
 void xml_out_elem(xml_out *x, const char *name, const char *text);
 void xml_out_elemf(xml_out *x, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Text inside the element started last: <name attr="...">text</name>. */
+void xml_out_text(xml_out *x, const char *text);
 void xml_out_end(xml_out *x);
 /* Closes every open element and returns the document (malloc'd, the caller
  * frees it); frees x. */

@@ -67,16 +67,36 @@ SPLIT_PLUGIN = ("percent-split", PERCENT_PLUGIN, {
     "term-factors": "36:1.00", "dealer-cost-percent": "65", "admin-fee-percent": "30"})
 
 
+# The seller on invoices, for servers that invoice (start_server(seller=True)).
+SELLER = {"name": "Contractd Warranty GmbH", "street": "Friedrichstrasse 68",
+          "city": "Berlin", "postal_code": "10117", "country": "DE",
+          "vat_id": "DE123456789", "legal_id": "HRB 123456 B",
+          "email": "billing@warranty.example", "iban": "DE02120300000000202051"}
+
+# The claim tests' billing and parts plugins (tests/data/claims/).
+CLAIMS_DATA = os.path.join(harness.SRCDIR, "tests", "data", "claims")
+BILLING_PLUGIN = ("billing-labor", os.path.join(harness.BUILDDIR, "plugins", "billing-labor",
+                                                 ".libs", "billing-labor.so"),
+                  {"rates": os.path.join(CLAIMS_DATA, "labor-rates.xml")})
+PARTS_PLUGIN = ("parts-pricelist", os.path.join(harness.BUILDDIR, "plugins", "parts-pricelist",
+                                                 ".libs", "parts-pricelist.so"),
+                {"pricelists": os.path.join(CLAIMS_DATA, "parts.xml")})
+
+
 def start_server(name, dealers=("DLR-0042", "DLR-0107"), server_opts=None, quotes=None,
-                 workers=8, import_catalog=True, extra_plugins=(), tax=True):
+                 workers=8, import_catalog=True, extra_plugins=(), tax=True, seller=False,
+                 extra_sections=None, env=None):
     """A started server with the catalog imported; returns a Ctx with srv
-    and keys {dealer: key}."""
-    extra = {"tax": {"standard": "0.19"}} if tax else {}
+    and keys {dealer: key}. seller=True makes it invoice (SELLER)."""
+    extra = {"tax": {"standard": "0.19", "zero": "0", "exempt": "0"}} if tax else {}
     if quotes:
         extra["quotes"] = quotes
+    if seller:
+        extra["seller"] = dict(SELLER)
+    extra.update(extra_sections or {})
     c = Ctx()
     c.srv = harness.Server(name, plugins=PLUGINS + list(extra_plugins), server_opts=server_opts,
-                           workers=workers, extra_sections=extra).start()
+                           workers=workers, extra_sections=extra, env=env).start()
     if import_catalog:
         c.import_out = c.srv.ctl("catalog", "import", CATALOG).stdout
         c.srv.ctl("catalog", "import", TEST_CATALOG)

@@ -355,7 +355,7 @@ class Server:
     """
 
     def __init__(self, name="e2e", server_opts=None, plugins=None, plugin_dir=None,
-                 tls=False, threads=2, workers=8, extra_sections=None):
+                 tls=False, threads=2, workers=8, extra_sections=None, env=None):
         for binary in (CONTRACTD, CONTRACTCTL):
             if not os.access(binary, os.X_OK):
                 raise TestFailure("%s is not built (CD_BUILDDIR=%s)" % (binary, BUILDDIR))
@@ -376,6 +376,8 @@ class Server:
         self.plugins = list(plugins or [])
         self.plugin_dir = plugin_dir
         self.extra_sections = dict(extra_sections or {})
+        # Extra environment of the contractd process (CONTRACTD_FAULTS).
+        self.env = dict(os.environ, **(env or {}))
         self.tls = tls
         self.ssl_context = None
         self.cert = self.key_file = None
@@ -527,7 +529,7 @@ class Server:
         try:
             self.proc = subprocess.Popen([CONTRACTD, "-c", self.conf], stdin=subprocess.DEVNULL,
                                          stdout=logf, stderr=logf, preexec_fn=_pdeathsig,
-                                         start_new_session=True)
+                                         start_new_session=True, env=self.env)
         finally:
             logf.close()
         self.expected_running = True

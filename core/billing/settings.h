@@ -1,0 +1,53 @@
+/* settings — who issues invoices and on what terms, from contractd.conf:
+ *
+ *   [seller]                      ; the seller on every invoice (BG-4)
+ *   name = Example Warranty GmbH  ; required to issue invoices
+ *   street = Hauptstrasse 1
+ *   additional_street =
+ *   city = Berlin
+ *   postal_code = 10115
+ *   country = DE                  ; required: ISO 3166 alpha-2
+ *   vat_id = DE123456789          ; required for taxed (S, Z, AE) lines
+ *   legal_id = HRB 12345          ; company registration
+ *   email = billing@example.com   ; electronic address
+ *   iban = DE02120300000000202051 ; where buyers pay
+ *
+ *   [invoices]
+ *   payment_days = 30             ; due date = issue date + this
+ *   payment_means = 58            ; UNCL 4461: 58 SEPA credit transfer, 30 transfer
+ *   invoice_series = INV          ; numbers INV-2026-000001, gap-free per year
+ *   credit_note_series = CN       ; numbers CN-2026-000001
+ *   exempt_reason = Exempt from VAT
+ *   reverse_charge_reason = Reverse charge
+ *
+ * Tax rates come from [tax] (exchange.h). Without [seller] name and country
+ * the server runs, but everything that would issue an invoice is refused
+ * with "invoicing-not-configured". */
+#ifndef CD_BILLING_SETTINGS_H
+#define CD_BILLING_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "billing/invoice.h"
+#include "config/config.h"
+
+#define BILLING_SERIES_MAX 16
+
+typedef struct billing_settings {
+	bool configured;                  /* [seller] name and country are set */
+	invoice_party seller;
+	char iban[INVOICE_ID_MAX + 1];
+	char payment_means[4];
+	int payment_days;
+	char invoice_series[BILLING_SERIES_MAX + 1];
+	char credit_note_series[BILLING_SERIES_MAX + 1];
+	char exempt_reason[INVOICE_TEXT_MAX + 1];
+	char reverse_charge_reason[INVOICE_TEXT_MAX + 1];
+} billing_settings;
+
+/* Reads [seller] and [invoices] of cfg into *out. Returns 0, or -1 with a
+ * message naming the key in err (a malformed value; absent ones default). */
+int billing_settings_load(const config *cfg, billing_settings *out, char *err, size_t errlen);
+
+#endif
