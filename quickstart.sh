@@ -88,8 +88,36 @@ currency = EUR
 file = pricing-ratetable/.libs/pricing-ratetable.so
 tables = ../contracts/examples/RateTable.xml
 
+# Claims: labor priced from the example labor rates, parts from the
+# example price lists (euro and yen).
+[plugin billing-labor]
+file = billing-labor/.libs/billing-labor.so
+rates = ../contracts/examples/LaborRates.xml
+
+[plugin parts-pricelist]
+file = parts-pricelist/.libs/parts-pricelist.so
+pricelists = ../contracts/pricelists/EU-PARTS-2026.xml ../contracts/examples/PartsPriceList.xml
+
 [tax]
 standard = 0.19
+zero = 0
+exempt = 0
+reverse = 0
+
+# Who issues the invoices (docs/finance.md).
+[seller]
+name = Demo Warranty GmbH
+street = Friedrichstrasse 68
+city = Berlin
+postal_code = 10117
+country = DE
+vat_id = DE123456789
+legal_id = HRB 123456 B
+email = billing@demo.example
+iban = DE02120300000000202051
+
+[invoices]
+payment_days = 30
 EOF
 	local ctl=("$here/build/contractctl" -c "$dir/contractd.conf")
 	"${ctl[@]}" db migrate
@@ -98,6 +126,10 @@ EOF
 		say "creating demo dealers and API keys"
 		"${ctl[@]}" dealer add DEMO-NORTH --name "North Motors (demo)" >/dev/null
 		"${ctl[@]}" dealer add DEMO-SOUTH --name "South Appliances (demo)" >/dev/null
+		"${ctl[@]}" dealer set-billing DEMO-NORTH --country DE --street "Nordring 4" \
+		    --postal-code 20095 --city Hamburg --vat-id DE811111111 >/dev/null
+		"${ctl[@]}" dealer set-billing DEMO-SOUTH --country DE --street "Suedallee 9" \
+		    --postal-code 80331 --city Muenchen --vat-id DE822222222 >/dev/null
 		{
 			echo "admin      $("${ctl[@]}" key create --role admin --label demo-admin)"
 			echo "finance    $("${ctl[@]}" key create --role finance --label demo-finance)"

@@ -212,6 +212,30 @@ def test_issued_invoices_cannot_change(c):
                        "duplicate-document-id", status=409)
 
 
+def test_contract_sale_and_cancellation_credit(c):
+    # The washer of the example catalog's APPL-36 at 12 % of 899.00: 107.88
+    # net, 20.50 tax, invoiced to the buyer and handed to the dealer.
+    number, conf = dd.register(c.srv, c.keys[D], nid(c, "REG"), D,
+                               asset=dd.asset_xml("WM-INV-1"))
+    inv_number = text(conf, "InvoiceNumber")
+    check(inv_number and inv_number.startswith("INV-"), "the confirmation names the invoice")
+    inv, body = ubl(c, inv_number, "the sale invoice")
+    eq(monetary(inv)["TaxInclusiveAmount"], "128.38", "107.88 + 20.50")
+    check("Jana Becker" in body and number in body, "the buyer and the contract")
+    # Cancelled 10 days later... today: the refund is a credit note that
+    # references the sale invoice, for the refund net of tax.
+    r = dd.post(c.srv, c.keys[D], dd.cancellation(nid(c, "CAN"), D, number))
+    root = dd.expect_reply(r, "CancellationConfirmation", "the cancellation")
+    dd.expect_valid(r.body, "CancellationConfirmation", "the cancellation")
+    refund = text(root, "Refund", "RefundAmount")
+    cn_number = text(root, "CreditNoteNumber")
+    check(cn_number and cn_number.startswith("CN-"), "the confirmation names the credit note")
+    cn, _ = ubl(c, cn_number, "the cancellation credit note")
+    eq(monetary(cn)["TaxExclusiveAmount"], refund, "the credit note is the refund")
+    ref = cn.find(CAC + "BillingReference").find(CAC + "InvoiceDocumentReference")
+    eq(ref.find(CBC + "ID").text, inv_number, "it references the sale invoice")
+
+
 def test_unknown_part_and_currency(c):
     r = dd.post(c.srv, c.keys[D], order(nid(c), "EUR", [("BRAKE-KIT", "1"), ("NOPE-1", "1")]))
     dd.expect_rejected(r, "an unknown part", "parts-pricing-refused", "/PartsOrder/Lines")
