@@ -108,6 +108,7 @@ typedef struct invoice {
 	 * invoice without exempt lines (see ubl.h). */
 	char reverse_charge_reason[INVOICE_TEXT_MAX + 1];
 	char dealer_id[INVOICE_ID_MAX + 1];     /* whose outbox it goes to; "" none */
+	char in_reply_to[INVOICE_ID_MAX + 1];   /* the inbound document it answers; "" none */
 	invoice_party seller;
 	invoice_party buyer;
 	invoice_line *lines;                    /* owned */

@@ -2,6 +2,7 @@
 #include "billing/issue.h"
 #include "billing/ubl.h"
 #include "domain/claim.h"
+#include "storage/outbox.h"
 #include "base/crypto.h"
 #include "base/fault.h"
 #include "base/xalloc.h"
@@ -56,10 +57,8 @@ next_number(db_conn *db, const char *series, int64_t *seq, char *err, size_t err
 	return 0;
 }
 
-/* Rounds every line to the currency's granule (invoice.h) and computes the
- * totals. */
-static int
-compute_totals(invoice *inv, char *err, size_t errlen)
+int
+invoice_compute_totals(invoice *inv, char *err, size_t errlen)
 {
 	int64_t granule = invoice_amount_granule(inv->currency);
 	invoice_line_amount *amounts = xcalloc(inv->nlines + 1, sizeof *amounts);
@@ -205,7 +204,7 @@ invoice_issue(db_conn *db, const billing_settings *bs, invoice *inv, const char 
 			snprintf(inv->exemption_reason, sizeof inv->exemption_reason, "%s",
 			    bs->reverse_charge_reason);
 	}
-	if ((r = compute_totals(inv, err, errlen)) != 0)
+	if ((r = invoice_compute_totals(inv, err, errlen)) != 0)
 		return r;
 
 	prefix = inv->type == INVOICE_CREDIT_NOTE ? bs->credit_note_series : bs->invoice_series;
@@ -223,6 +222,9 @@ invoice_issue(db_conn *db, const billing_settings *bs, invoice *inv, const char 
 	if (*ubl == NULL)
 		return ISSUE_REFUSED;
 	if ((r = store(db, inv, source, *ubl, *ubl_len, err, errlen)) != 0 ||
+	    (inv->dealer_id[0] != '\0' && (r = outbox_put(db, inv->dealer_id,
+	    inv->type == INVOICE_CREDIT_NOTE ? "CreditNote" : "Invoice", inv->number,
+	    inv->in_reply_to[0] ? inv->in_reply_to : NULL, *ubl, *ubl_len, err, errlen)) != 0) ||
 	    (fault_hit("invoice-issue") &&
 	    (snprintf(err, errlen, "injected failure at invoice-issue (CONTRACTD_FAULTS)"), 1))) {
 		free(*ubl);
@@ -332,7 +334,7 @@ invoice_load(db_conn *db, const char *number, const char *dealer_id, bool for_up
 	if (found == 0)
 		return 0;
 	if (load_lines(db, id, out, err, errlen) != 0 ||
-	    compute_totals(out, err, errlen) != 0) {
+	    invoice_compute_totals(out, err, errlen) != 0) {
 		invoice_free(out);
 		return -1;
 	}

@@ -8,7 +8,8 @@
  *      number back, so numbers run 1..N without gap or duplicate;
  *   2. computes the totals and tax breakdown from the lines (totals.h);
  *   3. writes the UBL document (ubl.h) and stores it with the invoice, its
- *      lines and its tax breakdown.
+ *      lines and its tax breakdown;
+ *   4. puts the UBL in the outbox of the invoice's dealer, if it has one.
  * Nothing ever updates or deletes an issued invoice: a correction is a
  * credit note, which references the invoice and can never credit more
  * than the invoice's line carried.
@@ -41,6 +42,11 @@
  * 0 the caller rolls back. */
 int invoice_issue(db_conn *db, const billing_settings *bs, invoice *inv, const char *source,
     char **ubl, size_t *ubl_len, char *err, size_t errlen);
+
+/* Rounds every line of inv to its currency's granule (invoice.h) and
+ * computes its totals from them, as issuing does. Returns 0, or
+ * ISSUE_REFUSED when an amount does not fit (err says why). */
+int invoice_compute_totals(invoice *inv, char *err, size_t errlen);
 
 /* One line of a credit: the invoice's line line_no, for amount (net, > 0). */
 typedef struct credit_line {

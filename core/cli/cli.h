@@ -33,6 +33,8 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv);
 int cmd_plugin(cli_ctx *ctx, int argc, char **argv);
 int cmd_catalog(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+int cmd_report(cli_ctx *ctx, int argc, char **argv);
+int cmd_billing(cli_ctx *ctx, int argc, char **argv);
 
 /* Who contractctl acts as in the audit trail: "cli:<effective unix user>".
  * Writes into out (64 bytes are plenty) and returns it. */
@@ -44,5 +46,23 @@ const char *cli_actor(char *out, size_t outlen);
  * two spaces apart, aligned by display width. */
 void cli_print_table(const char *const *header, const char *const *cells, size_t nrows,
     size_t ncols);
+/* The same rows as CSV (RFC 4180: a header line, CRLF line ends, fields
+ * quoted when needed), for spreadsheets and scripts. */
+void cli_print_csv(const char *const *header, const char *const *cells, size_t nrows,
+    size_t ncols);
+
+/* --format: aligned tables for people (the default), CSV or XML for
+ * programs. */
+typedef enum cli_format {
+	CLI_FORMAT_TABLE = 0,
+	CLI_FORMAT_CSV = 1,
+	CLI_FORMAT_XML = 2,
+} cli_format;
+
+/* "table", "csv", "xml". Returns 0 or -1. */
+int cli_format_parse(const char *s, cli_format *out);
+/* cli_print_table or cli_print_csv, by f (XML is each command's own). */
+void cli_print_rows(cli_format f, const char *const *header, const char *const *cells,
+    size_t nrows, size_t ncols);
 
 #endif

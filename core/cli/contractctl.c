@@ -24,6 +24,11 @@ static const struct {
 	    "  plugin price [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml" },
 	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
 	{ "audit", cmd_audit, "audit verify | audit list [--entity ENTITY] [--id ID] [--limit N]" },
+	{ "report", cmd_report, "report revenue|loss-ratio --from YYYY-MM --to YYYY-MM [--by plan|dealer] "
+	    "[--format table|csv]\n"
+	    "  report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD [--format table|csv]" },
+	{ "billing", cmd_billing, "billing run --period YYYY-MM [--dealer ID] [--dry-run] "
+	    "[--format table|csv|xml] | billing show RUN-ID" },
 };
 
 static void

@@ -6,6 +6,7 @@
  * SIGTERM/SIGINT drain and stop, SIGHUP reloads — and watches the private
  * database. */
 #include "exchange/exchange.h"
+#include "http/jobs.h"
 #include "http/server.h"
 #include "plugin/registry.h"
 #include "storage/db.h"
@@ -231,6 +232,7 @@ main(int argc, char **argv)
 	event_base_dispatch(st.base);
 
 	http_server_shutdown(st.http, st.cfg->shutdown_grace);
+	jobs_stop_all();
 	st.http = NULL;
 	log_info("stopped");
 	rc = 0;

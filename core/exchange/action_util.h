@@ -24,8 +24,8 @@ void action_set_reply_text(doc_job *job, char *text, size_t len, const char *typ
 void action_set_audit(doc_job *job, const char *action, const char *entity,
     const char *entity_id, ...);
 struct invoice;
-/* Issues inv for source in the document's transaction and puts its UBL in
- * the buyer dealer's outbox; number receives the invoice number (also when
+/* Issues inv for source in the document's transaction (invoice_issue puts
+ * its UBL in the buyer dealer's outbox); number receives the invoice number (also when
  * the source had its invoice already). Returns 0; 1 with a problem in the
  * job (invoicing-not-configured, invoice-refused); -1 on a database error
  * (job->error set). */

@@ -38,7 +38,6 @@
 #include "exchange/docparts.h"
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
-#include "exchange/outbox.h"
 #include "billing/build.h"
 #include "billing/issue.h"
 #include "domain/contract.h"
@@ -118,8 +117,10 @@ action_issue_invoice(doc_job *job, invoice *inv, const char *source, char number
 	size_t len = 0;
 	int r;
 
+	snprintf(inv->in_reply_to, sizeof inv->in_reply_to, "%s", job->document_id);
 	r = invoice_issue(ctx->db, &ctx->settings->billing, inv, source, &ubl, &len, err,
 	    sizeof err);
+	free(ubl);
 	if (r == ISSUE_REFUSED) {
 		problems_add(&job->problems, ctx->settings->billing.configured ? "invoice-refused" :
 		    "invoicing-not-configured", "", "%s", err);
@@ -128,13 +129,6 @@ action_issue_invoice(doc_job *job, invoice *inv, const char *source, char number
 	if (r < 0)
 		return action_db_failed(job, "issuing an invoice", err);
 	snprintf(number, 33, "%s", inv->number);
-	if (r == 0 && inv->dealer_id[0] &&
-	    outbox_put(ctx->db, inv->dealer_id, inv->type == INVOICE_CREDIT_NOTE ? "CreditNote" :
-	    "Invoice", inv->number, job->document_id, ubl, len, err, sizeof err) != 0) {
-		free(ubl);
-		return action_db_failed(job, "placing the invoice in the outbox", err);
-	}
-	free(ubl);
 	return 0;
 }
 

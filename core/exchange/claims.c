@@ -29,7 +29,6 @@
 #include "exchange/actions.h"
 #include "exchange/action_util.h"
 #include "exchange/docparts.h"
-#include "exchange/outbox.h"
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
 #include "billing/build.h"

@@ -161,6 +161,18 @@ void exchange_credit_note(const exchange_ctx *ctx, const char *number, const cha
 void exchange_maintenance(const exchange_ctx *ctx, const char *serial, date_t date,
     bool has_usage, int64_t usage, exchange_reply *out);
 
+struct run_status;
+/* The BillingRun document of a run's status (preview: a dry run's). */
+char *billing_run_doc(const struct run_status *st, bool preview, size_t *len);
+/* POST /v1/billing-runs (finance): a BillingRunRequest. A dry run answers
+ * 200 with its preview; otherwise the run is started (or found) and
+ * answered 202 with its progress, and *run_id is set for the caller to
+ * execute it in the background (0 when there is nothing left to do). */
+void exchange_billing_run_post(const exchange_ctx *ctx, const char *body, size_t len,
+    exchange_reply *out, int64_t *run_id);
+/* GET /v1/billing-runs/{id} (finance): its progress. */
+void exchange_billing_run_get(const exchange_ctx *ctx, int64_t id, exchange_reply *out);
+
 /* GET /v1/assets/{serial}/coverage: a CoverageAnswer for the dealer's
  * asset on date with an optional reading and component. */
 void exchange_coverage(const exchange_ctx *ctx, const char *serial, date_t date,

@@ -3,7 +3,6 @@
  * billed and of what maintenance is due, and finance's corrections. */
 #include "exchange/exchange.h"
 #include "exchange/docparts.h"
-#include "exchange/outbox.h"
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
 #include "billing/issue.h"
@@ -132,11 +131,6 @@ exchange_credit_note(const exchange_ctx *ctx, const char *number, const char *bo
 		goto out;
 	}
 	if (r != 0) {
-		db_unavailable(out, err);
-		goto out;
-	}
-	if (cn.dealer_id[0] && outbox_put(ctx->db, cn.dealer_id, "CreditNote", cn.number, NULL, ubl,
-	    len, err, sizeof err) != 0) {
 		db_unavailable(out, err);
 		goto out;
 	}

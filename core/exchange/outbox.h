@@ -11,9 +11,6 @@
 #include <stddef.h>
 
 #include "storage/db.h"
-
-/* Adds a document for dealer_id. Returns 0, or -1 with a message in err. */
-int outbox_put(db_conn *db, const char *dealer_id, const char *type, const char *document_id,
-    const char *in_reply_to, const char *body, size_t len, char *err, size_t errlen);
+#include "storage/outbox.h"
 
 #endif

@@ -14,7 +14,6 @@
 #include "exchange/actions.h"
 #include "exchange/action_util.h"
 #include "exchange/docparts.h"
-#include "exchange/outbox.h"
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
 #include "billing/build.h"
@@ -212,6 +211,7 @@ action_parts_order(doc_job *job)
 	build_parts_invoice(ctx->dealer_id, order_number, reference, currency, lines, nlines,
 	    &ctx->settings->tax, &buyer, ctx->today, &inv);
 	snprintf(source, sizeof source, "parts-order:%lld", (long long)order_id);
+	snprintf(inv.in_reply_to, sizeof inv.in_reply_to, "%s", job->document_id);
 	r = invoice_issue(ctx->db, &ctx->settings->billing, &inv, source, &ubl, &len, err,
 	    sizeof err);
 	if (r == ISSUE_REFUSED) {
@@ -226,11 +226,6 @@ action_parts_order(doc_job *job)
 	    "invoice_number = ? WHERE id = ?", "siiisi", order_number, inv.totals.tax_exclusive,
 	    inv.totals.tax_total, inv.totals.tax_inclusive, inv.number, order_id) < 0) {
 		rc = action_db_failed(job, "storing the order", db_error(ctx->db));
-		goto out;
-	}
-	if (outbox_put(ctx->db, ctx->dealer_id, "Invoice", inv.number, job->document_id, ubl, len,
-	    err, sizeof err) != 0) {
-		rc = action_db_failed(job, "placing the invoice in the outbox", err);
 		goto out;
 	}
 

@@ -33,6 +33,27 @@ const route routes[] = {
 	    route_invoice_get },
 	{ HTTP_POST, "/v1/invoices/{number}/credit-notes", "/v1/invoices/{number}/credit-notes",
 	    ROUTE_TRANSACTION, FINANCE, route_credit_note_post },
+	/* Payments, refunds and aging (routes_payments.c). */
+	{ HTTP_POST, "/v1/payments", "/v1/payments", ROUTE_TRANSACTION, FINANCE, route_payment_post },
+	{ HTTP_GET, "/v1/payments/{id}", "/v1/payments/{id}", 0, ROLES_ANY, route_payment_get },
+	{ HTTP_POST, "/v1/payments/{id}/allocations", "/v1/payments/{id}/allocations",
+	    ROUTE_TRANSACTION, FINANCE, route_payment_apply },
+	{ HTTP_POST, "/v1/invoices/{number}/refunds", "/v1/invoices/{number}/refunds",
+	    ROUTE_TRANSACTION, FINANCE, route_refund_post },
+	{ HTTP_GET, "/v1/reports/aging.csv", "/v1/reports/aging.csv", 0, ROLES_ANY,
+	    route_report_aging },
+	{ HTTP_POST, "/v1/billing-runs", "/v1/billing-runs", 0, FINANCE, route_billing_run_post },
+	{ HTTP_GET, "/v1/billing-runs/{id}", "/v1/billing-runs/{id}", 0, FINANCE,
+	    route_billing_run_get },
+	/* Finance reports as CSV (routes_reports.c). */
+	{ HTTP_GET, "/v1/reports/revenue.csv", "/v1/reports/revenue.csv", 0, FINANCE | ADMIN,
+	    route_report_revenue },
+	{ HTTP_GET, "/v1/reports/loss-ratio.csv", "/v1/reports/loss-ratio.csv", 0, FINANCE | ADMIN,
+	    route_report_loss_ratio },
+	{ HTTP_GET, "/v1/reports/invoices.csv", "/v1/reports/invoices.csv", 0, FINANCE | ADMIN,
+	    route_report_invoices },
+	{ HTTP_GET, "/v1/reports/journal.csv", "/v1/reports/journal.csv", 0, FINANCE | ADMIN,
+	    route_report_journal },
 };
 
 const int nroutes = sizeof routes / sizeof routes[0];

@@ -46,4 +46,19 @@ void route_claim_paid(route_env *env, http_req *req, http_resp *resp);
 void route_invoice_get(route_env *env, http_req *req, http_resp *resp);
 void route_credit_note_post(route_env *env, http_req *req, http_resp *resp);
 
+/* Payments, refunds and aging (routes_payments.c). */
+void route_payment_post(route_env *env, http_req *req, http_resp *resp);
+void route_payment_get(route_env *env, http_req *req, http_resp *resp);
+void route_payment_apply(route_env *env, http_req *req, http_resp *resp);
+void route_refund_post(route_env *env, http_req *req, http_resp *resp);
+void route_report_aging(route_env *env, http_req *req, http_resp *resp);
+void route_billing_run_post(route_env *env, http_req *req, http_resp *resp);
+void route_billing_run_get(route_env *env, http_req *req, http_resp *resp);
+
+/* Finance reports as CSV (routes_reports.c). */
+void route_report_revenue(route_env *env, http_req *req, http_resp *resp);
+void route_report_loss_ratio(route_env *env, http_req *req, http_resp *resp);
+void route_report_invoices(route_env *env, http_req *req, http_resp *resp);
+void route_report_journal(route_env *env, http_req *req, http_resp *resp);
+
 #endif

@@ -3,14 +3,23 @@
 -- of its own and the dealers taken in turn, and every answer is counted by
 -- its HTTP status.
 --
---   wrk -t T -c C -d D -s documents.lua URL -- TEMPLATE KEYS TAG THREADS
+--   wrk -t T -c C -d D -s documents.lua URL -- TEMPLATE KEYS TAG THREADS [ASSETS]
 --
 -- TEMPLATE  the document, with @DOCID@, @DEALER@ and @SERIAL@ where the
---           DocumentId, the DealerId and the asset's serial number go
+--           DocumentId, the DealerId and the asset's serial number go;
+--           or several such files separated by commas, taken in turn
+--           (request N of a thread uses template N mod their number)
 -- KEYS      a file of "DEALER-ID API-KEY" lines
 -- TAG       a prefix that keeps this run's ids apart from other runs'
 --           (letters, digits and '-')
 -- THREADS   wrk's -t, so that the threads take the dealers in turn
+-- ASSETS    optional (bench-claims.sh): a file of "SERIAL DEALER-ID" lines,
+--           assets registered beforehand. A template with @ASSET@ gets the
+--           next of them instead of the next dealer: thread T's M-th such
+--           request takes asset (M x THREADS + T) mod their number, and is
+--           sent by the asset's dealer. So the requests in flight at one
+--           moment concern as many different assets as there are
+--           connections (up to the number of assets).
 --
 -- Ids are TAG-T-N: T is the wrk thread, N counts that thread's requests;
 -- unique within a run without any locking between threads. done() prints
@@ -29,10 +38,12 @@ end
 -- Per thread (each wrk thread has its own Lua state).
 statuses = {}
 sample = nil
-local parts            -- the template: literal strings and placeholder names
+local templates = {}   -- each: literal strings and placeholder names
 local dealers = {}     -- { {id, key}, ... }
+local assets = {}      -- { {serial, dealer}, ... } (the optional ASSETS)
 local tag, nthreads
 local n = 0
+local m = 0            -- requests of this thread that took an asset
 
 local function read_file(path)
 	local f = assert(io.open(path, "rb"), "cannot open " .. path)
@@ -57,27 +68,60 @@ local function split_template(s)
 end
 
 function init(args)
-	assert(#args == 4, "documents.lua wants: TEMPLATE KEYS TAG THREADS")
-	parts = split_template(read_file(args[1]))
+	assert(#args == 4 or #args == 5, "documents.lua wants: TEMPLATE KEYS TAG THREADS [ASSETS]")
+	for path in args[1]:gmatch("[^,]+") do
+		local t = split_template(read_file(path))
+		for _, p in ipairs(t) do
+			if type(p) == "table" and p[1] == "ASSET" then
+				t.asset = true
+			end
+		end
+		table.insert(templates, t)
+	end
+	assert(#templates > 0, "no template in " .. args[1])
+	local keys = {}
 	for line in read_file(args[2]):gmatch("[^\n]+") do
 		local id, key = line:match("^(%S+)%s+(%S+)")
 		if id then
 			table.insert(dealers, { id, key })
+			keys[id] = key
 		end
 	end
 	assert(#dealers > 0, "no dealers in " .. args[2])
 	tag = args[3]
 	nthreads = tonumber(args[4])
+	if args[5] then
+		for line in read_file(args[5]):gmatch("[^\n]+") do
+			local serial, dealer = line:match("^(%S+)%s+(%S+)")
+			if serial then
+				assert(keys[dealer], "asset " .. serial .. ": no key for dealer " .. dealer)
+				table.insert(assets, { serial, { dealer, keys[dealer] } })
+			end
+		end
+		assert(#assets > 0, "no assets in " .. args[5])
+	end
+	for _, t in ipairs(templates) do
+		assert(not t.asset or #assets > 0, "a template has @ASSET@ and there is no ASSETS file")
+	end
 end
 
 function request()
 	n = n + 1
+	local parts = templates[(n % #templates) + 1]
 	-- Thread t takes dealers t, t + THREADS, t + 2 THREADS, ...: the
 	-- requests in flight at one moment belong to as many dealers as there
-	-- are (up to the number of connections).
-	local d = dealers[((n * nthreads + tid) % #dealers) + 1]
+	-- are (up to the number of connections). A template about a registered
+	-- asset takes the assets the same way, and the asset's dealer.
+	local d, asset
+	if parts.asset then
+		m = m + 1
+		local a = assets[((m * nthreads + tid) % #assets) + 1]
+		asset, d = a[1], a[2]
+	else
+		d = dealers[((n * nthreads + tid) % #dealers) + 1]
+	end
 	local id = tag .. "-" .. tid .. "-" .. n
-	local values = { DOCID = id, DEALER = d[1], SERIAL = "SN-" .. id }
+	local values = { DOCID = id, DEALER = d[1], SERIAL = "SN-" .. id, ASSET = asset }
 	local body = {}
 	for i, p in ipairs(parts) do
 		body[i] = type(p) == "table" and values[p[1]] or p

@@ -5,12 +5,18 @@
  * latency and the errors.
  *
  *   insert-rate [-S SOCKET | -H HOST [-P PORT]] [-u USER] [-p PASSWORD]
- *               [-D DATABASE] [-c CONNECTIONS] [-d SECONDS] [-k]
+ *               [-D DATABASE] [-c CONNECTIONS] [-d SECONDS] [-k] [-r]
  *
  * The scratch table DATABASE.insert_rate_scratch (database "cdbench" by
  * default, created if missing) is created empty at the start and dropped at
  * the end (-k keeps it). The output is "result KEY VALUE" lines, read by
  * bench-documents.sh and by people alike.
+ *
+ * -r (hot row): each transaction first increments the one row of a second
+ * scratch table, insert_rate_counter, then INSERTs its row and commits —
+ * the shape of a gap-free numbering counter, whose row lock every
+ * transaction holds from its UPDATE to its commit. The reference of
+ * bench-claims.sh: how many such transactions the database itself commits.
  *
  * Built on demand, not by make: make -C BUILDDIR tests/bench/insert-rate. */
 #include <errno.h>
@@ -24,13 +30,14 @@
 #include <unistd.h>
 
 #define TABLE "insert_rate_scratch"
+#define COUNTER "insert_rate_counter"
 #define MAX_CONNECTIONS 1024
 #define MAX_SECONDS 3600
 
 static struct {
 	const char *socket, *host, *user, *password, *database;
 	unsigned int port;
-	int connections, seconds, keep;
+	int connections, seconds, keep, hot;
 } opt = { .database = "cdbench", .connections = 32, .seconds = 10 };
 
 typedef struct {
@@ -125,6 +132,16 @@ prepare_table(void)
 	    " payload VARCHAR(255) NOT NULL,"
 	    " created TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
 	    ") ENGINE=InnoDB", opt.database);
+	if ((rc = run_sql(db, sql)) != 0 || !opt.hot)
+		goto out;
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS `%s`." COUNTER, opt.database);
+	if ((rc = run_sql(db, sql)) != 0)
+		goto out;
+	snprintf(sql, sizeof sql, "CREATE TABLE `%s`." COUNTER " (id INT NOT NULL PRIMARY KEY,"
+	    " next_seq BIGINT NOT NULL) ENGINE=InnoDB", opt.database);
+	if ((rc = run_sql(db, sql)) != 0)
+		goto out;
+	snprintf(sql, sizeof sql, "INSERT INTO `%s`." COUNTER " VALUES (1, 1)", opt.database);
 	rc = run_sql(db, sql);
 out:
 	mysql_close(db);
@@ -141,6 +158,8 @@ drop_table(void)
 		return;
 	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS `%s`." TABLE, opt.database);
 	run_sql(db, sql);
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS `%s`." COUNTER, opt.database);
+	run_sql(db, sql);
 	mysql_close(db);
 }
 
@@ -151,14 +170,17 @@ note_error(worker *w, const char *what, const char *msg)
 		snprintf(w->first_error, sizeof w->first_error, "%s: %s", what, msg);
 }
 
-/* One thread: INSERT, commit (autocommit), repeat until end_us. The
- * connection is made before the start line, so connecting is not timed. */
+/* One thread: INSERT, commit (autocommit), repeat until end_us; with -r,
+ * UPDATE the counter row, INSERT, commit. The connection is made before
+ * the start line, so connecting is not timed. */
 static void *
 worker_main(void *arg)
 {
 	worker *w = arg;
 	const char *sql = "INSERT INTO " TABLE " (thread, seq, payload) VALUES (?, ?, ?)";
+	const char *bump = "UPDATE " COUNTER " SET next_seq = next_seq + 1 WHERE id = 1";
 	MYSQL_STMT *stmt = mysql_stmt_init(w->db);
+	MYSQL_STMT *hot = NULL;
 	MYSQL_BIND bind[3];
 	int thread_id = w->id;
 	long long seq = 0;
@@ -180,6 +202,13 @@ worker_main(void *arg)
 		note_error(w, "bind", mysql_stmt_error(stmt));
 		ok = 0;
 	}
+	if (ok && opt.hot) {
+		hot = mysql_stmt_init(w->db);
+		if (hot == NULL || mysql_stmt_prepare(hot, bump, strlen(bump)) != 0) {
+			note_error(w, "prepare", hot ? mysql_stmt_error(hot) : mysql_error(w->db));
+			ok = 0;
+		}
+	}
 
 	pthread_barrier_wait(&start_line);
 	while (ok) {
@@ -190,10 +219,27 @@ worker_main(void *arg)
 		int len = snprintf(payload, sizeof payload,
 		    "thread %d row %lld: a row about the size of a small business record", thread_id, seq);
 		payload_len = len < 0 ? 0 : len >= (int)sizeof payload ? sizeof payload - 1 : (unsigned long)len;
+		if (hot != NULL && mysql_stmt_execute(hot) != 0) {
+			unsigned int e = mysql_stmt_errno(hot);
+			note_error(w, "update", mysql_stmt_error(hot));
+			mysql_rollback(w->db);
+			if (e == 2006 || e == 2013)
+				break;
+			continue;
+		}
 		if (mysql_stmt_execute(stmt) != 0) {
 			unsigned int e = mysql_stmt_errno(stmt);
 			note_error(w, "insert", mysql_stmt_error(stmt));
+			if (hot != NULL)
+				mysql_rollback(w->db);
 			/* A lost connection does not come back: this thread is done. */
+			if (e == 2006 || e == 2013)
+				break;
+			continue;
+		}
+		if (hot != NULL && mysql_commit(w->db) != 0) {
+			unsigned int e = mysql_errno(w->db);
+			note_error(w, "commit", mysql_error(w->db));
 			if (e == 2006 || e == 2013)
 				break;
 			continue;
@@ -206,6 +252,8 @@ worker_main(void *arg)
 		w->lat_us[w->n++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
 	}
 	w->finished_us = now_us();
+	if (hot)
+		mysql_stmt_close(hot);
 	if (stmt)
 		mysql_stmt_close(stmt);
 	return NULL;
@@ -232,7 +280,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: insert-rate [-S SOCKET | -H HOST [-P PORT]] [-u USER] [-p PASSWORD]\n"
-	    "                   [-D DATABASE] [-c CONNECTIONS] [-d SECONDS] [-k]\n");
+	    "                   [-D DATABASE] [-c CONNECTIONS] [-d SECONDS] [-k] [-r]\n");
 }
 
 static int
@@ -256,7 +304,7 @@ main(int argc, char **argv)
 	worker *workers = NULL;
 	int c, rc = 1, started = 0, created = 0;
 
-	while ((c = getopt(argc, argv, "S:H:P:u:p:D:c:d:kh")) != -1) {
+	while ((c = getopt(argc, argv, "S:H:P:u:p:D:c:d:krh")) != -1) {
 		switch (c) {
 		case 'S': opt.socket = optarg; break;
 		case 'H': opt.host = optarg; break;
@@ -267,6 +315,7 @@ main(int argc, char **argv)
 		case 'c': opt.connections = int_arg(optarg, 1, MAX_CONNECTIONS, "-c"); break;
 		case 'd': opt.seconds = int_arg(optarg, 1, MAX_SECONDS, "-d"); break;
 		case 'k': opt.keep = 1; break;
+		case 'r': opt.hot = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -294,7 +343,7 @@ main(int argc, char **argv)
 		workers[i].id = i;
 		if ((workers[i].db = connect_db(1)) == NULL)
 			goto out;
-		mysql_autocommit(workers[i].db, 1);
+		mysql_autocommit(workers[i].db, opt.hot ? 0 : 1);
 	}
 	pthread_barrier_init(&start_line, NULL, (unsigned int)opt.connections + 1);
 	for (int i = 0; i < opt.connections; i++) {
@@ -334,6 +383,7 @@ main(int argc, char **argv)
 	double seconds = (double)(last - start_us) / 1e6;
 
 	printf("result connections %d\n", opt.connections);
+	printf("result mode %s\n", opt.hot ? "hot-row" : "insert");
 	printf("result transactions %zu\n", total);
 	printf("result seconds %.3f\n", seconds);
 	printf("result tx_per_s %.1f\n", seconds > 0 ? (double)total / seconds : 0.0);

@@ -448,6 +448,12 @@ def _check_breakdown(d, lines, allowances, seller, buyer):
                                len(cat_groups)))
         if cat == "S" and not used and cat_groups:
             d.fail("BR-S-01", "a VAT breakdown of category S without any S line")
+        if cat == "S" and d.strict and cat_groups:
+            # Stricter than CEN: every rate of the S lines has its breakdown.
+            rates = {g[1] for g in cat_groups}
+            for p in sorted({p for p, _ in cat_lines if p is not None} - rates):
+                d.fail("BR-S-01", "standard-rated lines at %s %% have no VAT breakdown at "
+                       "that rate" % p)
         # x-02: identifiers.
         if cat_lines and not seller_vat:
             d.fail("BR-%s-02" % cat, "%s lines need the seller's VAT identifier (BT-31)" %

@@ -1,0 +1,39 @@
+-- 0006 billing runs: a period's invoicing of every dealer, as a job that
+-- survives being killed.
+--
+-- Conventions as in 0001 and 0002. Every statement can run again.
+
+-- One run per period and scope (a dealer id, or '*' for every dealer). Its
+-- items are planned when it starts; done counts the items finished.
+CREATE TABLE IF NOT EXISTS billing_runs (
+	id BIGINT NOT NULL AUTO_INCREMENT,
+	period CHAR(7) CHARACTER SET ascii NOT NULL,
+	scope VARCHAR(64) NOT NULL,
+	state ENUM('running', 'done') NOT NULL,
+	total INT NOT NULL DEFAULT 0,
+	done INT NOT NULL DEFAULT 0,
+	invoices INT NOT NULL DEFAULT 0,
+	invoice_lines BIGINT NOT NULL DEFAULT 0,
+	started_by VARCHAR(80) NOT NULL,
+	created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+	finished_at DATETIME(6) NULL,
+	PRIMARY KEY (id),
+	UNIQUE KEY billing_runs_period_scope (period, scope)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One invoice a run issues (or finds issued already): a dealer's
+-- remittance or commission chargeback in one currency. Each is finished in
+-- a transaction of its own with its invoice, so a run killed at any moment
+-- resumes with the items still pending, and issues each invoice once.
+CREATE TABLE IF NOT EXISTS billing_run_items (
+	run_id BIGINT NOT NULL,
+	seq INT NOT NULL,
+	dealer_id VARCHAR(64) NOT NULL,
+	kind ENUM('remittance', 'chargeback') NOT NULL,
+	currency CHAR(3) CHARACTER SET ascii NOT NULL,
+	state ENUM('pending', 'done') NOT NULL DEFAULT 'pending',
+	invoice_number VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
+	invoice_lines INT NOT NULL DEFAULT 0,
+	PRIMARY KEY (run_id, seq),
+	CONSTRAINT billing_run_items_run_fk FOREIGN KEY (run_id) REFERENCES billing_runs (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

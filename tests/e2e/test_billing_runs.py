@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Billing runs end to end: a month's remittance and chargeback invoices per
+dealer, from the CLI and from the API; dry runs that issue nothing; runs
+that are idempotent; and runs killed with kill -9 at several points — the
+CLI and the server — that, started again, finish with every invoice issued
+exactly once, numbers without gap, and the same totals as an uninterrupted
+run over the same data on another server."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import NS, check, eq, expect_error, parse_xml, q  # noqa: E402
+import dealer_docs as dd  # noqa: E402
+from dealer_docs import text  # noqa: E402
+import ubl_rules  # noqa: E402
+
+DEALERS = ["DLR-R%02d" % i for i in range(24)]
+
+
+def last_month():
+    t = dd.today().replace(day=1)
+    prev = t - __import__("datetime").timedelta(days=1)
+    return prev.strftime("%Y-%m")
+
+
+PERIOD = last_month()
+
+
+def on(day):
+    return "%s-%02d" % (PERIOD, day)
+
+
+def populate(srv, keys):
+    """The same data on every server: each dealer sells two contracts in
+    the period; every other dealer has one of them cancelled in it."""
+    for i, d in enumerate(DEALERS):
+        numbers = []
+        for k, (sale, price) in enumerate(((on(5), "899.00"), (on(12), "%d.00" % (400 + i)))):
+            serial = "RUN-%s-%d" % (d, k)
+            number, _ = dd.register(srv, keys[d], "REG-%s-%d" % (d, k), d,
+                                    asset=dd.asset_xml(serial, price=price, purchase=sale),
+                                    plan=dd.plan_xml("SPLIT-36"), sale=sale)
+            numbers.append(number)
+        if i % 2 == 0:
+            r = dd.post(srv, keys[d], dd.cancellation("CAN-%s" % d, d, numbers[1], date=on(25)))
+            dd.expect_reply(r, "CancellationConfirmation", "cancel for %s" % d)
+
+
+def start(name):
+    c = dd.start_server(name, dealers=DEALERS, seller=True, extra_plugins=[dd.SPLIT_PLUGIN])
+    c.finance = c.srv.create_key("finance")
+    populate(c.srv, c.keys)
+    return c
+
+
+def setup():
+    return start("runs")
+
+
+def run_invoices(srv):
+    """{(dealer, kind): (number, net, lines)} of the period's run invoices."""
+    rows = srv.sql("SELECT source, number, line_total, (SELECT COUNT(*) FROM invoice_lines l "
+                   "WHERE l.invoice_id = i.id) FROM invoices i WHERE source LIKE 'run:%s:%%' "
+                   "ORDER BY id" % PERIOD).splitlines()[1:]
+    out = {}
+    for row in rows:
+        source, number, net, lines = row.split("\t")
+        _, _, kind, dealer, _ = source.split(":")
+        check((dealer, kind) not in out, "one invoice per dealer and kind: %s" % source)
+        out[(dealer, kind)] = (number, int(net), int(lines))
+    return out
+
+
+def expected_totals(srv):
+    """{(dealer, kind): net} from the contracts and cancellations themselves."""
+    out = {}
+    for row in srv.sql("SELECT dealer_id, SUM(dealer_cost) FROM contracts WHERE sale_date "
+                       "LIKE '%s-%%' GROUP BY dealer_id" % PERIOD).splitlines()[1:]:
+        d, v = row.split("\t")
+        out[(d, "remittance")] = int(v)
+    for row in srv.sql("SELECT k.dealer_id, SUM(x.commission_chargeback) FROM cancellations x "
+                       "JOIN contracts k ON k.id = x.contract_id WHERE x.cancellation_date LIKE "
+                       "'%s-%%' GROUP BY k.dealer_id" % PERIOD).splitlines()[1:]:
+        d, v = row.split("\t")
+        out[(d, "chargeback")] = int(v)
+    return out
+
+
+def seqs(srv):
+    return [int(x) for x in srv.sql("SELECT seq FROM invoices WHERE series LIKE 'INV-%' "
+                                    "ORDER BY seq").split()[1:]]
+
+
+def test_dry_run_issues_nothing(c):
+    before = c.srv.sql("SELECT COUNT(*) FROM invoices").split()[-1]
+    out = c.srv.ctl("billing", "run", "--period", PERIOD, "--dry-run", "--format", "csv").stdout
+    rows = [r.split(",") for r in out.strip().splitlines()]
+    eq(rows[0], ["DEALER", "KIND", "CURRENCY", "STATE", "INVOICE", "LINES", "NET", "TAX",
+                 "TOTAL"], "the CSV header")
+    eq(len(rows) - 1, 24 + 12, "a remittance per dealer, a chargeback per cancelling dealer")
+    exp = expected_totals(c.srv)
+    for r in rows[1:]:
+        eq(int(r[6].replace(".", "")), exp[(r[0], r[1])], "dry-run net of %s %s" % (r[0], r[1]))
+    eq(c.srv.sql("SELECT COUNT(*) FROM invoices").split()[-1], before, "nothing issued")
+    eq(c.srv.sql("SELECT COUNT(*) FROM billing_runs").split()[-1], "0", "no run recorded")
+    table = c.srv.ctl("billing", "run", "--period", PERIOD, "--dry-run").stdout
+    check("preview" in table and "DLR-R00" in table, "a readable table: " + table[-400:])
+
+
+def test_run_issues_each_invoice_once(c):
+    r = c.srv.ctl("billing", "run", "--period", PERIOD, "--format", "xml")
+    root = parse_xml(r.stdout, "the run")
+    eq((text(root, "State"), text(root, "Total"), text(root, "Done"), text(root, "Invoices")),
+       ("done", "36", "36", "36"), "the run")
+    got = run_invoices(c.srv)
+    exp = expected_totals(c.srv)
+    eq({k: v[1] for k, v in got.items()}, exp, "each invoice carries what its contracts say")
+    eq(sorted(v[2] for k, v in got.items() if k[1] == "remittance"), [2] * 24,
+       "a line per contract sold")
+    # The invoices are valid EN 16931 documents in the dealers' outboxes.
+    number = got[("DLR-R03", "remittance")][0]
+    resp = c.srv.request("GET", "/v1/invoices/" + number, key=c.keys["DLR-R03"])
+    harness.expect_status(resp, 200, "the dealer reads its remittance")
+    eq(ubl_rules.check(resp.body.encode("utf-8")), [], "EN 16931 rules")
+    # Again: nothing new.
+    r = c.srv.ctl("billing", "run", "--period", PERIOD)
+    check("finished" in r.stdout, "the run is finished: " + r.stdout[-300:])
+    eq(run_invoices(c.srv), got, "no invoice issued twice")
+    eq(seqs(c.srv), list(range(1, len(seqs(c.srv)) + 1)), "numbers without gap")
+    out = c.srv.ctl("audit", "list", "--entity", "invoice", "--limit", "100").stdout
+    check("billing_run.invoice" in out, "run invoices are audited")
+
+
+def test_api_runs_in_the_background(c):
+    two_back = (dd.today().replace(day=1) - __import__("datetime").timedelta(days=40))
+    period = two_back.strftime("%Y-%m")
+    body = ('<BillingRunRequest xmlns="%s"><Period>%s</Period><DealerId>DLR-R01</DealerId>'
+            '</BillingRunRequest>' % (NS, period))
+    expect_error(c.srv.request("POST", "/v1/billing-runs", key=c.keys["DLR-R01"], body=body),
+                 403, None, "a dealer cannot run billing")
+    r = c.srv.request("POST", "/v1/billing-runs", key=c.finance, body=body)
+    check(r.status in (200, 202), "started: %d %s" % (r.status, r.body[:300]))
+    root = parse_xml(r.body, "the run")
+    dd.expect_valid(r.body, "BillingRun", "the run document")
+    eq((text(root, "Period"), text(root, "Scope"), text(root, "Total")), (period, "DLR-R01", "0"),
+       "nothing was sold that month")
+    body = ('<BillingRunRequest xmlns="%s"><Period>%s</Period><DryRun>true</DryRun>'
+            '</BillingRunRequest>' % (NS, PERIOD))
+    r = c.srv.request("POST", "/v1/billing-runs", key=c.finance, body=body)
+    root = dd.expect_reply(r, "BillingRun", "a dry run over the API")
+    eq(text(root, "State"), "preview", "a preview")
+    check(all(text(i, "State") == "done" for i in root.findall(q("Item"))),
+          "the preview shows the invoices issued already")
+    bad = '<BillingRunRequest xmlns="%s"><Period>2026-13</Period></BillingRunRequest>' % NS
+    expect_error(c.srv.request("POST", "/v1/billing-runs", key=c.finance, body=bad), 400,
+                 None, "an impossible month")
+    expect_error(c.srv.request("GET", "/v1/billing-runs/999999", key=c.finance), 404,
+                 "not-found", "no such run")
+
+
+def _run_cli(srv):
+    return subprocess.Popen([harness.CONTRACTCTL, "-c", srv.conf, "billing", "run", "--period",
+                             PERIOD], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def _done(srv):
+    out = srv.sql("SELECT COALESCE(MAX(done), 0) FROM billing_runs").split()
+    return int(out[-1])
+
+
+def test_kill_9_at_several_points_then_resume(c):
+    """Another server with the same data: its run is killed with kill -9 —
+    the CLI twice, then the server during an API run — and resumed; the
+    invoices must match the uninterrupted run of the first server."""
+    k = start("runs-killed")
+    kills = 0
+    for stop_at in (3, 15):
+        p = _run_cli(k.srv)
+        deadline = time.monotonic() + 120
+        while p.poll() is None and _done(k.srv) < stop_at and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            kills += 1
+        p.wait(30)
+    # Now through the server, which is killed while its job runs.
+    body = ('<BillingRunRequest xmlns="%s"><Period>%s</Period></BillingRunRequest>'
+            % (NS, PERIOD))
+    r = k.srv.request("POST", "/v1/billing-runs", key=k.finance, body=body)
+    check(r.status in (200, 202), "resumed over the API: %d" % r.status)
+    deadline = time.monotonic() + 120
+    while _done(k.srv) < 25 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if _done(k.srv) < 36:
+        os.kill(k.srv.pid(), signal.SIGKILL)
+        k.srv.proc.wait(30)
+        kills += 1
+        k.srv.start()
+    check(kills >= 2, "the run was killed mid-way at least twice (%d)" % kills)
+    r = k.srv.request("POST", "/v1/billing-runs", key=k.finance, body=body)
+    run_id = text(parse_xml(r.body, "the run"), "Id")
+    deadline = time.monotonic() + 120
+    while True:
+        root = parse_xml(k.srv.request("GET", "/v1/billing-runs/" + run_id,
+                                       key=k.finance).body, "progress")
+        if text(root, "State") == "done" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    eq((text(root, "State"), text(root, "Done"), text(root, "Total")), ("done", "36", "36"),
+       "the resumed run finished")
+    killed, calm = run_invoices(k.srv), run_invoices(c.srv)
+    eq({key: v[1:] for key, v in killed.items()}, {key: v[1:] for key, v in calm.items()},
+       "the same invoices and totals as the uninterrupted run")
+    eq(seqs(k.srv), list(range(1, len(seqs(k.srv)) + 1)), "numbers without gap")
+    eq(len(seqs(k.srv)), len(seqs(c.srv)), "as many invoices")
+    eq(k.srv.ctl("audit", "verify").returncode, 0, "the audit chain verifies")
+
+
+test_kill_9_at_several_points_then_resume.timeout = 900
+
+
+def test_still_healthy(c):
+    c.srv.healthy("after the billing runs")
+    log = c.srv.log_text()
+    check("AddressSanitizer" not in log and "runtime error" not in log,
+          "sanitizer report in the log:\n" + log[-2000:])
+
+
+if __name__ == "__main__":
+    harness.main(globals())
