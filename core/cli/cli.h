@@ -35,6 +35,10 @@ int cmd_catalog(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 int cmd_report(cli_ctx *ctx, int argc, char **argv);
 int cmd_billing(cli_ctx *ctx, int argc, char **argv);
+/* Payments and the aging report (cmd_payment.c); cmd_report hands
+ * "report aging" to cmd_report_aging. */
+int cmd_payment(cli_ctx *ctx, int argc, char **argv);
+int cmd_report_aging(cli_ctx *ctx, int argc, char **argv);
 
 /* Who contractctl acts as in the audit trail: "cli:<effective unix user>".
  * Writes into out (64 bytes are plenty) and returns it. */
@@ -61,7 +65,11 @@ typedef enum cli_format {
 
 /* "table", "csv", "xml". Returns 0 or -1. */
 int cli_format_parse(const char *s, cli_format *out);
-/* cli_print_table or cli_print_csv, by f (XML is each command's own). */
+/* Takes "--format FORMAT" out of argv (after argv[0]), into *out (table
+ * when absent). Returns 0, or -1 after printing why. */
+int cli_take_format(int *argc, char **argv, cli_format *out);
+/* The rows as a table, CSV, or XML (<Rows><Row><Field name="ID">...</Field>
+ * ...</Row></Rows> in the contractd namespace). */
 void cli_print_rows(cli_format f, const char *const *header, const char *const *cells,
     size_t nrows, size_t ncols);
 

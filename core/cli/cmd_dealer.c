@@ -128,7 +128,10 @@ dealer_list_cmd(cli_ctx *ctx, int argc, char **argv)
 	dealer *list;
 	size_t n;
 	char err[512];
+	cli_format format;
 
+	if (cli_take_format(&argc, argv, &format) != 0)
+		return 2;
 	if (argc != 1) {
 		dealer_usage(stderr);
 		return 2;
@@ -153,7 +156,7 @@ dealer_list_cmd(cli_ctx *ctx, int argc, char **argv)
 		cells[i * 4 + 2] = list[i].auth_mode;
 		cells[i * 4 + 3] = list[i].created_at;
 	}
-	cli_print_table(header, cells, n, 4);
+	cli_print_rows(format, header, cells, n, 4);
 	free(cells);
 	free(list);
 	return 0;

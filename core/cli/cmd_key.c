@@ -14,7 +14,7 @@ key_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: contractctl key create --role admin|finance|dealer [--dealer ID] [--label TEXT]\n"
-	    "       contractctl key list\n"
+	    "       contractctl key list [--format table|csv|xml]\n"
 	    "       contractctl key revoke KEYID\n"
 	    "\n"
 	    "key create prints the new key, and nothing else, on standard output: it is\n"
@@ -114,7 +114,10 @@ key_list(cli_ctx *ctx, int argc, char **argv)
 	const char **cells;
 	size_t n;
 	char err[512];
+	cli_format format;
 
+	if (cli_take_format(&argc, argv, &format) != 0)
+		return 2;
 	if (argc != 1) {
 		key_usage(stderr);
 		return 2;
@@ -143,7 +146,7 @@ key_list(cli_ctx *ctx, int argc, char **argv)
 		cells[i * 6 + 4] = k->created_at;
 		cells[i * 6 + 5] = k->revoked_at[0] ? k->revoked_at : "-";
 	}
-	cli_print_table(header, cells, n, 6);
+	cli_print_rows(format, header, cells, n, 6);
 	free(cells);
 	apikey_list_free(list, n);
 	return 0;

@@ -207,6 +207,9 @@ cmd_report(cli_ctx *ctx, int argc, char **argv)
 		report_usage(argc < 1 ? stderr : stdout);
 		return argc < 1 ? 2 : 0;
 	}
+	/* The aging of receivables is payments' (cmd_payment.c). */
+	if (strcmp(argv[0], "aging") == 0)
+		return cmd_report_aging(ctx, argc, argv);
 	if (report_kind_parse(argv[0], &kind) != 0) {
 		fprintf(stderr, "contractctl: unknown report '%s'\n", argv[0]);
 		report_usage(stderr);

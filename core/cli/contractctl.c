@@ -14,12 +14,12 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "db", cmd_db, "db migrate | db status" },
-	{ "dealer", cmd_dealer, "dealer add ID --name NAME [--auth key|cert|both] | dealer list | "
+	{ "dealer", cmd_dealer, "dealer add ID --name NAME [--auth key|cert|both] | dealer list [--format F] | "
 	    "dealer set-auth ID key|cert|both\n"
 	    "  dealer set-billing ID --country CC [--street S] [--city C] [--postal-code P] "
 	    "[--vat-id V] [--email E]\n"
 	    "  dealer cert add ID FILE.pem | dealer cert list [ID] | dealer cert revoke FINGERPRINT" },
-	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list | key revoke KEYID" },
+	{ "key", cmd_key, "key create --role ROLE [--dealer ID] [--label TEXT] | key list [--format table|csv|xml] | key revoke KEYID" },
 	{ "plugin", cmd_plugin, "plugin check [-n NAME] [-p KEY=VALUE]... FILE.so | plugin quote [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml\n"
 	    "  plugin price [-n NAME] [-p KEY=VALUE]... FILE.so REQUEST.xml" },
 	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
@@ -29,6 +29,12 @@ static const struct {
 	    "  report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD [--format table|csv]" },
 	{ "billing", cmd_billing, "billing run --period YYYY-MM [--dealer ID] [--dry-run] "
 	    "[--format table|csv|xml] | billing show RUN-ID" },
+	{ "payment", cmd_payment, "payment record (--dealer ID | --customer NAME) --amount A --currency C "
+	    "--reference R [--date D] [--allocate INVOICE=AMOUNT]... [--no-auto]\n"
+	    "  payment apply ID [--allocate INVOICE=AMOUNT]... | payment refund CREDIT-NOTE --amount A "
+	    "--currency C --reference R\n"
+	    "  payment show ID | payment list [--dealer ID] [--from D] [--to D] [--format table|csv]\n"
+	    "  report aging [--as-of YYYY-MM-DD] [--dealer ID] [--format table|csv]" },
 };
 
 static void

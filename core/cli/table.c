@@ -1,8 +1,10 @@
 /* table — aligned plain-text tables for contractctl's listings. */
 #include "cli/cli.h"
+#include "xml/xml_out.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Display width of UTF-8 text: its code points. */
@@ -89,12 +91,57 @@ cli_format_parse(const char *s, cli_format *out)
 	return -1;
 }
 
+int
+cli_take_format(int *argc, char **argv, cli_format *out)
+{
+	*out = CLI_FORMAT_TABLE;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--format") != 0)
+			continue;
+		if (i + 1 >= *argc || cli_format_parse(argv[i + 1], out) != 0) {
+			fprintf(stderr, "contractctl: --format must be table, csv or xml\n");
+			return -1;
+		}
+		for (int k = i; k + 2 <= *argc; k++)
+			argv[k] = argv[k + 2];
+		*argc -= 2;
+		return 0;
+	}
+	return 0;
+}
+
+/* <Rows><Row><Field name="ID">...</Field>...</Row></Rows>: any listing as
+ * XML, in the project namespace. */
+static void
+print_xml(const char *const *header, const char *const *cells, size_t nrows, size_t ncols)
+{
+	xml_out *x = xml_out_new("Rows");
+	size_t len;
+	char *doc;
+
+	for (size_t r = 0; r < nrows; r++) {
+		xml_out_start(x, "Row");
+		for (size_t c = 0; c < ncols; c++) {
+			xml_out_start(x, "Field");
+			xml_out_attr(x, "name", header[c]);
+			xml_out_text(x, cells[r * ncols + c]);
+			xml_out_end(x);
+		}
+		xml_out_end(x);
+	}
+	doc = xml_out_finish(x, &len);
+	fwrite(doc, 1, len, stdout);
+	free(doc);
+}
+
 void
 cli_print_rows(cli_format f, const char *const *header, const char *const *cells, size_t nrows,
     size_t ncols)
 {
 	if (f == CLI_FORMAT_CSV)
 		cli_print_csv(header, cells, nrows, ncols);
+	else if (f == CLI_FORMAT_XML)
+		print_xml(header, cells, nrows, ncols);
 	else
 		cli_print_table(header, cells, nrows, ncols);
 }
