@@ -19,6 +19,12 @@ party_from_customer(const customer *c, invoice_party *out)
 	snprintf(out->postal_code, sizeof out->postal_code, "%s", c->postal_code);
 	snprintf(out->country, sizeof out->country, "%s", c->country);
 	snprintf(out->email, sizeof out->email, "%s", c->email);
+	/* A tax id with a country prefix is a VAT identifier (BT-48); any
+	 * other is the buyer's registration (BT-47). */
+	if (c->tax_id[0] >= 'A' && c->tax_id[0] <= 'Z' && c->tax_id[1] >= 'A' && c->tax_id[1] <= 'Z')
+		snprintf(out->vat_id, sizeof out->vat_id, "%s", c->tax_id);
+	else
+		snprintf(out->legal_id, sizeof out->legal_id, "%s", c->tax_id);
 }
 
 int

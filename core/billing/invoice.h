@@ -15,8 +15,8 @@
  * two decimals. invoice_amount_granule() gives that multiple (1 for EUR and
  * JPY, 10 for BHD).
  *
- * Nothing here touches the database or XML: storage is invoice_store.c,
- * the UBL document ubl.c. */
+ * Nothing here touches the database or XML: issuing and storage are
+ * issue.c's, the UBL document ubl.c's. */
 #ifndef CD_BILLING_INVOICE_H
 #define CD_BILLING_INVOICE_H
 
@@ -42,7 +42,7 @@ typedef enum invoice_type {
 
 /* What the invoice bills; it decides the series and who the buyer is. */
 typedef enum invoice_origin {
-	ORIGIN_CONTRACT_SALE = 0,  /* a contract's dealer cost, to the dealer */
+	ORIGIN_CONTRACT_SALE = 0,  /* a contract's price, to its buyer */
 	ORIGIN_CLAIM_CUSTOMER,     /* a claim's customer share and deductible */
 	ORIGIN_CLAIM_SETTLEMENT,   /* a claim's warrantor-paid share, to the dealer */
 	ORIGIN_REPAIR,             /* a post-warranty repair, to the customer */

@@ -185,23 +185,27 @@ invoice_issue(db_conn *db, const billing_settings *bs, invoice *inv, const char 
 		return r < 0 ? -1 : ISSUE_EXISTS;
 
 	inv->seller = bs->seller;
-	/* Credit transfer needs the account to pay into (BR-61): without an
-	 * IBAN the invoice carries no payment means at all. */
-	snprintf(inv->payee_iban, sizeof inv->payee_iban, "%s", bs->iban);
-	if (bs->iban[0] != '\0' || (strcmp(bs->payment_means, "30") != 0 &&
-	    strcmp(bs->payment_means, "58") != 0))
-		snprintf(inv->payment_means, sizeof inv->payment_means, "%s", bs->payment_means);
 	inv->due_date = inv->issue_date + bs->payment_days;
-	if (inv->payment_terms[0] == '\0')
-		snprintf(inv->payment_terms, sizeof inv->payment_terms, "Net %d days",
-		    bs->payment_days);
+	if (inv->type == INVOICE_COMMERCIAL) {
+		/* Credit transfer needs the account to pay into (BR-61): without
+		 * an IBAN the invoice carries no payment means at all. A credit
+		 * note is money owed to the buyer: it asks for no payment. */
+		snprintf(inv->payee_iban, sizeof inv->payee_iban, "%s", bs->iban);
+		if (bs->iban[0] != '\0' || (strcmp(bs->payment_means, "30") != 0 &&
+		    strcmp(bs->payment_means, "58") != 0))
+			snprintf(inv->payment_means, sizeof inv->payment_means, "%s",
+			    bs->payment_means);
+		if (inv->payment_terms[0] == '\0')
+			snprintf(inv->payment_terms, sizeof inv->payment_terms, "Net %d days",
+			    bs->payment_days);
+	}
 	for (size_t i = 0; i < inv->nlines; i++) {
 		inv->lines[i].line_no = (int)i + 1;
 		if (inv->lines[i].tax_category == CD_TAX_EXEMPT)
 			snprintf(inv->exemption_reason, sizeof inv->exemption_reason, "%s",
 			    bs->exempt_reason);
 		else if (inv->lines[i].tax_category == CD_TAX_REVERSE)
-			snprintf(inv->exemption_reason, sizeof inv->exemption_reason, "%s",
+			snprintf(inv->reverse_charge_reason, sizeof inv->reverse_charge_reason, "%s",
 			    bs->reverse_charge_reason);
 	}
 	if ((r = invoice_compute_totals(inv, err, errlen)) != 0)

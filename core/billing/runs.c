@@ -56,27 +56,34 @@ fail(db_conn *db, const char *what, char *err, size_t errlen)
  * Planning
  * ------------------------------------------------------------------------ */
 
-/* The items of a period: (dealer, currency) pairs with contracts sold, then
- * with commissions charged back, ordered so every run plans the same. */
+/* The items of a period: per (dealer, currency) with contracts sold, then
+ * with commissions charged back, a part per max_lines contracts (by id), ordered so every run of the period plans the same. The parts are
+ * counted by the database, so planning a million contracts reads a row
+ * per part, not per contract. */
 static int
-plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, run_item **out,
-    size_t *n, char *err, size_t errlen)
+plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_lines,
+    run_item **out, size_t *n, char *err, size_t errlen)
 {
 	static const char *const sql[2] = {
-		"SELECT dealer_id, currency FROM contracts WHERE sale_date >= ? AND sale_date < ? "
-		"AND (? IS NULL OR dealer_id = ?) GROUP BY dealer_id, currency "
-		"ORDER BY dealer_id, currency",
-		"SELECT k.dealer_id, x.currency FROM cancellations x JOIN contracts k "
-		"ON k.id = x.contract_id WHERE x.cancellation_date >= ? AND x.cancellation_date < ? "
-		"AND x.commission_chargeback > 0 AND (? IS NULL OR k.dealer_id = ?) "
-		"GROUP BY k.dealer_id, x.currency ORDER BY k.dealer_id, x.currency",
+		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
+		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
+		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE sale_date >= ? AND "
+		"sale_date < ? AND (? IS NULL OR dealer_id = ?)) t GROUP BY dealer_id, currency, "
+		"part ORDER BY dealer_id, currency, part",
+		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT k.dealer_id, "
+		"x.currency, k.id, FLOOR((ROW_NUMBER() OVER (PARTITION BY k.dealer_id, x.currency "
+		"ORDER BY k.id) - 1) / ?) + 1 AS part FROM cancellations x JOIN contracts k ON "
+		"k.id = x.contract_id WHERE x.cancellation_date >= ? AND x.cancellation_date < ? "
+		"AND x.commission_chargeback > 0 AND (? IS NULL OR k.dealer_id = ?)) t "
+		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 	};
 	size_t cap = 16;
 
 	*out = xcalloc(cap, sizeof **out);
 	*n = 0;
 	for (int k = 0; k < 2; k++) {
-		db_rows *r = db_query(db, sql[k], "DDss", from, to, dealer_id, dealer_id);
+		db_rows *r = db_query(db, sql[k], "dDDss", max_lines, from, to, dealer_id,
+		    dealer_id);
 		int more;
 		if (r == NULL)
 			return fail(db, "planning the run", err, errlen);
@@ -90,6 +97,9 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, run_item 
 			it->seq = (int)++*n;
 			snprintf(it->dealer_id, sizeof it->dealer_id, "%s", db_rows_str(r, 0));
 			snprintf(it->currency, sizeof it->currency, "%s", db_rows_str(r, 1));
+			it->part = (int)db_rows_int(r, 2);
+			it->first_id = db_rows_int(r, 3);
+			it->last_id = db_rows_int(r, 4);
 			it->kind = (run_kind)k;
 		}
 		db_rows_free(r);
@@ -124,6 +134,7 @@ check_scope(db_conn *db, const char *period, const char *dealer_id, date_t *from
 
 typedef struct start_txn {
 	const char *period, *scope, *dealer_id, *actor;
+	int max_lines;
 	date_t from, to;
 	int64_t id;
 	char *err;
@@ -146,7 +157,8 @@ start_in_txn(db_conn *db, void *arg)
 		return fail(db, "reading billing runs", t->err, t->errlen);
 	if (found == 1)
 		return 0;
-	if (plan_items(db, t->from, t->to, t->dealer_id, &items, &n, t->err, t->errlen) != 0)
+	if (plan_items(db, t->from, t->to, t->dealer_id, t->max_lines, &items, &n, t->err,
+	    t->errlen) != 0)
 		return -1;
 	if (db_exec(db, "INSERT INTO billing_runs (period, scope, state, total, started_by) "
 	    "VALUES (?, ?, ?, ?, ?)", "sssds", t->period, t->scope, n ? "running" : "done", (int)n,
@@ -156,9 +168,10 @@ start_in_txn(db_conn *db, void *arg)
 	}
 	t->id = (int64_t)db_last_insert_id(db);
 	for (size_t i = 0; i < n; i++)
-		if (db_exec(db, "INSERT INTO billing_run_items (run_id, seq, dealer_id, kind, currency) "
-		    "VALUES (?, ?, ?, ?, ?)", "idsss", t->id, items[i].seq, items[i].dealer_id,
-		    run_kind_name(items[i].kind), items[i].currency) < 0) {
+		if (db_exec(db, "INSERT INTO billing_run_items (run_id, seq, dealer_id, kind, currency, "
+		    "part, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "idsssdii", t->id,
+		    items[i].seq, items[i].dealer_id, run_kind_name(items[i].kind), items[i].currency,
+		    items[i].part, items[i].first_id, items[i].last_id) < 0) {
 			free(items);
 			return fail(db, "planning the run", t->err, t->errlen);
 		}
@@ -169,11 +182,12 @@ start_in_txn(db_conn *db, void *arg)
 }
 
 int
-run_start(db_conn *db, const char *period, const char *dealer_id, const char *actor,
-    int64_t *id, char *err, size_t errlen)
+run_start(db_conn *db, const billing_settings *bs, const char *period, const char *dealer_id,
+    const char *actor, int64_t *id, char *err, size_t errlen)
 {
 	start_txn t = { .period = period, .scope = dealer_id ? dealer_id : "*",
-		.dealer_id = dealer_id, .actor = actor, .err = err, .errlen = errlen };
+		.dealer_id = dealer_id, .actor = actor, .max_lines = bs->run_invoice_lines,
+		.err = err, .errlen = errlen };
 	int r;
 
 	if ((r = check_scope(db, period, dealer_id, &t.from, &t.to, err, errlen)) != 0)
@@ -194,14 +208,16 @@ item_lines(db_conn *db, date_t from, date_t to, const run_item *it, invoice *inv
 {
 	static const char *const sql[2] = {
 		"SELECT number, plan_code, dealer_cost, tax_category, tax_rate FROM contracts "
-		"WHERE dealer_id = ? AND currency = ? AND sale_date >= ? AND sale_date < ? ORDER BY id",
+		"WHERE dealer_id = ? AND currency = ? AND sale_date >= ? AND sale_date < ? "
+		"AND id BETWEEN ? AND ? ORDER BY id",
 		"SELECT k.number, k.plan_code, x.commission_chargeback, k.tax_category, k.tax_rate "
 		"FROM cancellations x JOIN contracts k ON k.id = x.contract_id WHERE k.dealer_id = ? "
 		"AND x.currency = ? AND x.cancellation_date >= ? AND x.cancellation_date < ? "
-		"AND x.commission_chargeback > 0 ORDER BY k.id",
+		"AND x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? ORDER BY k.id",
 	};
 	static const char *const codes[4] = { "S", "Z", "E", "AE" };
-	db_rows *r = db_query(db, sql[it->kind], "ssDD", it->dealer_id, it->currency, from, to);
+	db_rows *r = db_query(db, sql[it->kind], "ssDDii", it->dealer_id, it->currency, from, to,
+	    it->first_id, it->last_id);
 	size_t cap;
 	int more;
 
@@ -247,9 +263,9 @@ item_invoice(db_conn *db, const billing_settings *bs, const char *period, const 
 	snprintf(inv->currency, sizeof inv->currency, "%s", it->currency);
 	snprintf(inv->dealer_id, sizeof inv->dealer_id, "%s", it->dealer_id);
 	snprintf(inv->buyer_reference, sizeof inv->buyer_reference, "%s", period);
-	snprintf(inv->note, sizeof inv->note, "%s %s",
+	snprintf(inv->note, sizeof inv->note, "%s %s, part %d",
 	    it->kind == RUN_REMITTANCE ? "Remittance of the dealer cost of contracts sold in" :
-	    "Commission charged back on contracts cancelled in", period);
+	    "Commission charged back on contracts cancelled in", period, it->part);
 	r = party_from_dealer(db, it->dealer_id, bs, &inv->buyer, err, errlen);
 	if (r <= 0) {
 		if (r == 0)
@@ -262,8 +278,8 @@ item_invoice(db_conn *db, const billing_settings *bs, const char *period, const 
 static void
 item_source(const char *period, const run_item *it, char out[96])
 {
-	snprintf(out, 96, "run:%s:%s:%s:%s", period, run_kind_name(it->kind), it->dealer_id,
-	    it->currency);
+	snprintf(out, 96, "run:%s:%s:%s:%s:%d", period, run_kind_name(it->kind), it->dealer_id,
+	    it->currency, it->part);
 }
 
 typedef struct item_txn {
@@ -331,8 +347,8 @@ item_in_txn(db_conn *db, void *arg)
 static int
 pending_items(db_conn *db, int64_t id, run_item **out, size_t *n, char *err, size_t errlen)
 {
-	db_rows *r = db_query(db, "SELECT seq, dealer_id, kind, currency FROM billing_run_items "
-	    "WHERE run_id = ? AND state = 'pending' ORDER BY seq", "i", id);
+	db_rows *r = db_query(db, "SELECT seq, dealer_id, kind, currency, part, first_id, last_id "
+	    "FROM billing_run_items WHERE run_id = ? AND state = 'pending' ORDER BY seq", "i", id);
 	size_t cap;
 	int more;
 
@@ -349,6 +365,9 @@ pending_items(db_conn *db, int64_t id, run_item **out, size_t *n, char *err, siz
 		it->kind = strcmp(db_rows_str(r, 2), "chargeback") == 0 ? RUN_CHARGEBACK :
 		    RUN_REMITTANCE;
 		snprintf(it->currency, sizeof it->currency, "%s", db_rows_str(r, 3));
+		it->part = (int)db_rows_int(r, 4);
+		it->first_id = db_rows_int(r, 5);
+		it->last_id = db_rows_int(r, 6);
 	}
 	db_rows_free(r);
 	if (more < 0)
@@ -418,8 +437,8 @@ run_read(db_conn *db, int64_t id, bool with_items, run_status *out, char *err, s
 	if (!with_items)
 		return 1;
 	r = db_query(db, "SELECT seq, dealer_id, kind, currency, state, "
-	    "COALESCE(invoice_number, ''), invoice_lines FROM billing_run_items WHERE run_id = ? "
-	    "ORDER BY seq", "i", id);
+	    "COALESCE(invoice_number, ''), invoice_lines, part FROM billing_run_items "
+	    "WHERE run_id = ? ORDER BY seq", "i", id);
 	if (r == NULL)
 		return fail(db, "reading the run", err, errlen);
 	out->items = xcalloc(db_rows_count(r) + 1, sizeof *out->items);
@@ -433,6 +452,7 @@ run_read(db_conn *db, int64_t id, bool with_items, run_status *out, char *err, s
 		it->done = strcmp(db_rows_str(r, 4), "done") == 0;
 		snprintf(it->invoice_number, sizeof it->invoice_number, "%s", db_rows_str(r, 5));
 		it->lines = (int)db_rows_int(r, 6);
+		it->part = (int)db_rows_int(r, 7);
 	}
 	db_rows_free(r);
 	if (more < 0) {
@@ -454,7 +474,8 @@ run_preview(db_conn *db, const billing_settings *bs, const char *period, const c
 		return r;
 	snprintf(out->period, sizeof out->period, "%s", period);
 	snprintf(out->scope, sizeof out->scope, "%s", dealer_id ? dealer_id : "*");
-	if (plan_items(db, from, to, dealer_id, &out->items, &out->nitems, err, errlen) != 0)
+	if (plan_items(db, from, to, dealer_id, bs->run_invoice_lines, &out->items, &out->nitems,
+	    err, errlen) != 0)
 		return -1;
 	out->total = (int)out->nitems;
 	for (size_t i = 0; i < out->nitems; i++) {

@@ -12,13 +12,17 @@
  * is issued when the claim is decided (claims.c), so a run never pays a
  * claim twice. Contracts paid in installments do not exist yet.
  *
+ * A dealer's invoice lists at most [invoices] run_invoice_lines contracts
+ * (500): one with more gets several, part 1, 2, ..., so a run's memory does
+ * not grow with the number of contracts.
+ *
  * Starting a run plans it: one item per invoice to issue, stored with the
  * run (tables billing_runs, billing_run_items). Each item is then finished
  * in a transaction of its own that issues the invoice (gap-free number,
  * UBL, outbox), marks the item done and counts it in the run — all or
  * nothing. Killed (kill -9 of the server or the CLI) and started again, a
  * run carries on with the items still pending; the invoice's source
- * ("run:2026-11:remittance:DLR-0042:EUR") is unique, so even a second run
+ * ("run:2026-11:remittance:DLR-0042:EUR:1") is unique, so even a second run
  * of the same period over the same dealers finds the invoices issued and
  * issues none twice. A dry run plans and prices without writing anything. */
 #ifndef CD_BILLING_RUNS_H
@@ -51,6 +55,8 @@ typedef struct run_item {
 	char dealer_id[65];
 	run_kind kind;
 	char currency[4];
+	int part;                      /* 1, 2, ... of the dealer's invoices of this kind */
+	int64_t first_id, last_id;     /* the contracts it lists, by id */
 	bool done;
 	char invoice_number[INVOICE_NUMBER_MAX + 1];
 	int lines;
@@ -76,8 +82,8 @@ void run_status_free(run_status *st);
  * the one started before (finished or not). Plans its items when new.
  * Returns 0 with *id; 1 for a malformed period or an unknown dealer (err
  * says which); -1 on a database error. */
-int run_start(db_conn *db, const char *period, const char *dealer_id, const char *actor,
-    int64_t *id, char *err, size_t errlen);
+int run_start(db_conn *db, const billing_settings *bs, const char *period,
+    const char *dealer_id, const char *actor, int64_t *id, char *err, size_t errlen);
 
 /* Called after each item with the run's progress. */
 typedef void (*run_progress_fn)(void *arg, int done, int total);

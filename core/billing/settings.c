@@ -89,6 +89,16 @@ billing_settings_load(const config *cfg, billing_settings *out, char *err, size_
 		}
 		out->payment_days = (int)d;
 	}
+	out->run_invoice_lines = 500;
+	if ((v = config_get(cfg, "invoices", "run_invoice_lines")) != NULL) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 10000) {
+			snprintf(err, errlen, "[invoices] run_invoice_lines: '%s' is not 1-10000", v);
+			return -1;
+		}
+		out->run_invoice_lines = (int)n;
+	}
 	if ((v = config_get(cfg, "invoices", "payment_means")) != NULL) {
 		if (strlen(v) < 1 || strlen(v) > 3 || strspn(v, "0123456789") != strlen(v)) {
 			snprintf(err, errlen, "[invoices] payment_means: '%s' is not a UNCL 4461 code", v);

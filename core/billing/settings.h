@@ -7,7 +7,7 @@
  *   city = Berlin
  *   postal_code = 10115
  *   country = DE                  ; required: ISO 3166 alpha-2
- *   vat_id = DE123456789          ; required for taxed (S, Z, AE) lines
+ *   vat_id = DE123456789          ; required for S, Z, E and AE lines
  *   legal_id = HRB 12345          ; company registration
  *   email = billing@example.com   ; electronic address
  *   iban = DE02120300000000202051 ; where buyers pay
@@ -19,6 +19,7 @@
  *   credit_note_series = CN       ; numbers CN-2026-000001
  *   exempt_reason = Exempt from VAT
  *   reverse_charge_reason = Reverse charge
+ *   run_invoice_lines = 500       ; most contracts on one billing-run invoice
  *
  * Tax rates come from [tax] (exchange.h). Without [seller] name and country
  * the server runs, but everything that would issue an invoice is refused
@@ -44,6 +45,7 @@ typedef struct billing_settings {
 	char credit_note_series[BILLING_SERIES_MAX + 1];
 	char exempt_reason[INVOICE_TEXT_MAX + 1];
 	char reverse_charge_reason[INVOICE_TEXT_MAX + 1];
+	int run_invoice_lines;
 } billing_settings;
 
 /* Reads [seller] and [invoices] of cfg into *out. Returns 0, or -1 with a

@@ -65,9 +65,9 @@ draw_progress(void *arg, int done, int total)
 static void
 print_run(const run_status *st, bool preview, cli_format f)
 {
-	static const char *const header[] = { "DEALER", "KIND", "CURRENCY", "STATE", "INVOICE",
-		"LINES", "NET", "TAX", "TOTAL" };
-	size_t ncols = preview ? 9 : 6;
+	static const char *const header[] = { "DEALER", "KIND", "CURRENCY", "PART", "STATE",
+		"INVOICE", "LINES", "NET", "TAX", "TOTAL" };
+	size_t ncols = preview ? 10 : 7;
 	char **cells;
 
 	if (f == CLI_FORMAT_XML) {
@@ -84,14 +84,15 @@ print_run(const run_status *st, bool preview, cli_format f)
 		row[0] = xstrdup(it->dealer_id);
 		row[1] = xstrdup(run_kind_name(it->kind));
 		row[2] = xstrdup(it->currency);
-		row[3] = xstrdup(it->done ? "done" : preview ? "to issue" : "pending");
-		row[4] = xstrdup(it->invoice_number[0] ? it->invoice_number : "-");
-		row[5] = xasprintf("%d", it->lines);
+		row[3] = xasprintf("%d", it->part);
+		row[4] = xstrdup(it->done ? "done" : preview ? "to issue" : "pending");
+		row[5] = xstrdup(it->invoice_number[0] ? it->invoice_number : "-");
+		row[6] = xasprintf("%d", it->lines);
 		if (preview) {
 			const int64_t v[3] = { it->net, it->tax, it->total };
 			for (int k = 0; k < 3; k++) {
 				money_format(v[k], it->currency, amount, sizeof amount);
-				row[6 + k] = xstrdup(amount);
+				row[7 + k] = xstrdup(amount);
 			}
 		}
 	}
@@ -174,7 +175,7 @@ billing_run_cmd(cli_ctx *ctx, int argc, char **argv)
 		run_status_free(&st);
 		return 0;
 	}
-	r = run_start(ctx->db, period, dealer, cli_actor(actor, sizeof actor), &id, err,
+	r = run_start(ctx->db, &bs, period, dealer, cli_actor(actor, sizeof actor), &id, err,
 	    sizeof err);
 	if (r != 0) {
 		fprintf(stderr, "contractctl: %s\n", err);

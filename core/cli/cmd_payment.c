@@ -122,15 +122,15 @@ print_payment(const payment *p, cli_format f)
 	}
 	for (size_t i = 0; i < p->nallocs; i++) {
 		const payment_allocation *a = &p->allocs[i];
-		char buf[32], d[DATE_STR_LEN + 1];
+		char txt[32], d[DATE_STR_LEN + 1];
 		cells[i * 5] = xstrdup(a->number);
 		cells[i * 5 + 1] = xstrdup(invoice_type_name(a->type));
-		money_format(a->amount, p->currency, buf, sizeof buf);
-		cells[i * 5 + 2] = xstrdup(buf);
+		money_format(a->amount, p->currency, txt, sizeof txt);
+		cells[i * 5 + 2] = xstrdup(txt);
 		date_format(a->applied_on, d);
 		cells[i * 5 + 3] = xstrdup(d);
-		money_format(a->open_now, p->currency, buf, sizeof buf);
-		cells[i * 5 + 4] = xstrdup(buf);
+		money_format(a->open_now, p->currency, txt, sizeof txt);
+		cells[i * 5 + 4] = xstrdup(txt);
 	}
 	if (p->nallocs > 0 || f == CLI_FORMAT_CSV)
 		cli_print_rows(f, header, (const char *const *)cells, p->nallocs, 5);
@@ -519,9 +519,9 @@ payment_list_cmd(cli_ctx *ctx, const pay_args *a)
 	cells = xcalloc(n * NC + 1, sizeof *cells);
 	for (size_t i = 0; i < n; i++) {
 		const payment *p = &list[i];
-		char **row = cells + i * NC, buf[32], d[DATE_STR_LEN + 1];
-		snprintf(buf, sizeof buf, "%lld", (long long)p->id);
-		row[0] = xstrdup(buf);
+		char **row = cells + i * NC, txt[32], d[DATE_STR_LEN + 1];
+		snprintf(txt, sizeof txt, "%lld", (long long)p->id);
+		row[0] = xstrdup(txt);
 		row[1] = xstrdup(payment_direction_name(p->direction));
 		date_format(p->received_date, d);
 		row[2] = xstrdup(d);
@@ -530,12 +530,12 @@ payment_list_cmd(cli_ctx *ctx, const pay_args *a)
 		row[5] = xstrdup(p->reference);
 		row[6] = xstrdup(p->method);
 		row[7] = xstrdup(p->currency);
-		money_format(p->amount, p->currency, buf, sizeof buf);
-		row[8] = xstrdup(buf);
-		money_format(p->allocated, p->currency, buf, sizeof buf);
-		row[9] = xstrdup(buf);
-		money_format(p->unapplied, p->currency, buf, sizeof buf);
-		row[10] = xstrdup(buf);
+		money_format(p->amount, p->currency, txt, sizeof txt);
+		row[8] = xstrdup(txt);
+		money_format(p->allocated, p->currency, txt, sizeof txt);
+		row[9] = xstrdup(txt);
+		money_format(p->unapplied, p->currency, txt, sizeof txt);
+		row[10] = xstrdup(txt);
 	}
 	cli_print_rows(fmt, header, (const char *const *)cells, n, NC);
 	for (size_t i = 0; i < n * NC; i++)
@@ -657,7 +657,7 @@ cmd_report_aging(cli_ctx *ctx, int argc, char **argv)
 		const aging_row *r = &rows[i];
 		const int64_t amounts[9] = { r->buckets[0], r->buckets[1], r->buckets[2],
 			r->buckets[3], r->buckets[4], r->total, r->credits, r->unapplied, r->balance };
-		char **row = cells + i * NC, buf[32];
+		char **row = cells + i * NC, txt[32];
 		row[0] = xstrdup(r->dealer_id[0] ? r->dealer_id : "-");
 		if (strcmp(r->payer_kind, "dealer") == 0) {
 			row[1] = xstrdup(r->payer);
@@ -668,8 +668,8 @@ cmd_report_aging(cli_ctx *ctx, int argc, char **argv)
 		}
 		row[2] = xstrdup(r->currency);
 		for (int k = 0; k < 9; k++) {
-			money_format(amounts[k], r->currency, buf, sizeof buf);
-			row[3 + k] = xstrdup(buf);
+			money_format(amounts[k], r->currency, txt, sizeof txt);
+			row[3 + k] = xstrdup(txt);
 		}
 		overdue90 += r->buckets[AGING_OVER_90] > 0;
 	}

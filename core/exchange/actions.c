@@ -531,6 +531,7 @@ cancellation_credit_note(doc_job *job, const contract *c, cancellation *x)
 	char sale_number[INVOICE_NUMBER_MAX + 1], source[64], err[256];
 	invoice sale, cn;
 	invoice_party buyer;
+	int64_t refund;
 	int r;
 
 	snprintf(source, sizeof source, "contract:%lld", (long long)c->id);
@@ -541,8 +542,21 @@ cancellation_credit_note(doc_job *job, const contract *c, cancellation *x)
 	if (r <= 0)
 		return action_db_failed(job, "reading the sale invoice", r < 0 ? err : "it is gone");
 	buyer = sale.buyer;
+	/* Never more than the sale has left: finance may have credited part
+	 * of it already. */
+	{
+		int64_t *credited = NULL, left = 0;
+		size_t n = 0;
+		if (invoice_credited(ctx->db, sale_number, &credited, &n, err, sizeof err) != 0) {
+			invoice_free(&sale);
+			return action_db_failed(job, "reading the sale's credit notes", err);
+		}
+		left = sale.nlines > 0 && n > 0 ? sale.lines[0].net - credited[0] : 0;
+		free(credited);
+		refund = x->refund.refund < left ? x->refund.refund : left;
+	}
 	r = 0;
-	if (build_cancellation_credit(c, &sale, x->refund.refund, &buyer, ctx->today, &cn) > 0) {
+	if (build_cancellation_credit(c, &sale, refund, &buyer, ctx->today, &cn) > 0) {
 		snprintf(source, sizeof source, "cancellation:%lld", (long long)c->id);
 		r = action_issue_invoice(job, &cn, source, x->credit_note_number);
 		if (r == 0 && db_exec(ctx->db, "UPDATE cancellations SET credit_note_number = ? "

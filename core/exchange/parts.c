@@ -101,7 +101,8 @@ confirmation_doc(const exchange_ctx *ctx, const char *id, const char *in_reply_t
 			snprintf(qty, sizeof qty, "1");
 		xw_text(el, "Quantity", qty);
 		xw_money(el, "UnitPrice", l->unit_price, currency);
-		xw_money(el, "Amount", l->amount, currency);
+		/* As invoiced: in hundredths for a three-decimal currency. */
+		xw_money(el, "Amount", i < inv->nlines ? inv->lines[i].net : l->amount, currency);
 		xw_text(el, "TaxCategory", cat[l->tax_category & 3]);
 	}
 	t = xw_elem(root, "Totals");

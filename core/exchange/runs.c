@@ -32,6 +32,7 @@ billing_run_doc(const run_status *st, bool preview, size_t *len)
 		xw_text(el, "DealerId", it->dealer_id);
 		xw_text(el, "Kind", run_kind_name(it->kind));
 		xw_text(el, "Currency", it->currency);
+		xw_int(el, "Part", it->part);
 		xw_text(el, "State", it->done ? "done" : "pending");
 		xw_opt(el, "InvoiceNumber", it->invoice_number);
 		xw_int(el, "Lines", it->lines);
@@ -88,8 +89,8 @@ exchange_billing_run_post(const exchange_ctx *ctx, const char *body, size_t len,
 		    "a billing run issues invoices, and the server's [seller] is not configured");
 		goto out;
 	} else {
-		r = run_start(ctx->db, period, dealer[0] ? dealer : NULL, ctx->actor, &id, err,
-		    sizeof err);
+		r = run_start(ctx->db, &ctx->settings->billing, period, dealer[0] ? dealer : NULL,
+		    ctx->actor, &id, err, sizeof err);
 		if (r == 0)
 			r = run_read(ctx->db, id, true, &st, err, sizeof err) == 1 ? 0 : -1;
 	}

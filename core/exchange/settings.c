@@ -47,6 +47,12 @@ load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
 			    tax_keys[i], v);
 			return -1;
 		}
+		/* EN 16931: zero-rated, exempt and reverse-charge lines carry 0. */
+		if (i != 0 && out->rates[i].value != 0) {
+			snprintf(err, errlen, "[tax] %s: must be 0 (EN 16931 taxes %s lines at 0)",
+			    tax_keys[i], tax_keys[i]);
+			return -1;
+		}
 		out->set[i] = true;
 	}
 	return 0;

@@ -7,8 +7,8 @@
  * Text that came from outside (buyer names, references, plan codes) could
  * be read by a spreadsheet as a formula ("=HYPERLINK(...)"). A text field
  * starting with '=', '+', '-', '@', TAB or CR therefore gets a leading
- * apostrophe, as OWASP's "CSV injection" advice has it; amounts and dates
- * are written by contractd itself and left alone. */
+ * apostrophe, as OWASP's "CSV injection" advice has it; amounts are
+ * written by contractd itself and left alone. */
 #ifndef CD_REPORTS_CSV_H
 #define CD_REPORTS_CSV_H
 
@@ -20,8 +20,8 @@
 /* Appends one field (no separator) to out. text: neutralise formulas. */
 int csv_field(buf *out, const char *value, bool text);
 /* Appends a whole row of n fields and CRLF; numeric[i] true means field i
- * is an amount or a date (no formula guard). numeric may be NULL (all
- * text). Returns 0, or -1 when out's ceiling is reached. */
+ * is an amount (no formula guard: "-12.30" stays as it is). numeric may be
+ * NULL (all text). Returns 0, or -1 when out's ceiling is reached. */
 int csv_row(buf *out, const char *const *cells, size_t n, const bool *numeric);
 
 #endif

@@ -389,7 +389,7 @@ report_journal(db_conn *db, const report_request *rq, const ledger_accounts *acc
 {
 	static const char *const cols[] = { "date", "entry", "account", "debit", "credit",
 	    "currency", "reference", "description" };
-	static const bool num[] = { true, false, false, true, true, false, false, false };
+	static const bool num[] = { false, false, false, true, true, false, false, false };
 	journal j = { db, rq, accounts, sink, err, errlen, 0, 0 };
 	contract_pass cp;
 	date_t *bound;

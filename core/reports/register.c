@@ -11,7 +11,7 @@ report_invoices(db_conn *db, const report_request *rq, const report_sink *sink, 
 {
 	static const char *const cols[] = { "number", "type", "origin", "issue_date", "due_date",
 	    "buyer", "dealer", "currency", "net", "tax", "total", "preceding" };
-	static const bool num[] = { false, false, false, true, true, false, false, false, true,
+	static const bool num[] = { false, false, false, false, false, false, false, false, true,
 	    true, true, false };
 	int64_t after = 0;
 

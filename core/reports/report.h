@@ -80,8 +80,9 @@ int report_request_parse(report_kind kind, const char *from, const char *to, con
     report_request *out, char *err, size_t errlen);
 
 /* Where rows go. columns is called once, then row once per row; numeric[i]
- * tells an amount or date column from a text one. A callback returning
- * non-zero stops the report, which then fails with "the output failed". */
+ * marks an amount column (right-aligned in tables, never formula-guarded in
+ * CSV) apart from text, dates and months. A callback returning non-zero
+ * stops the report, which then fails with "the output failed". */
 typedef struct report_sink {
 	int (*columns)(void *arg, const char *const *names, const bool *numeric, size_t n);
 	int (*row)(void *arg, const char *const *cells, size_t n);

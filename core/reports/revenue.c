@@ -115,16 +115,34 @@ emit(const report_request *rq, const report_sink *sink, const rev_group *g, cons
 	return 0;
 }
 
+/* Whether g shows anything over the range: an opening, a movement or a
+ * claim. Groups of contracts that were done before the range are left
+ * out. */
+static bool
+shows(const rev_group *g, int months)
+{
+	for (int i = 0; i <= months; i++) {
+		const int64_t *p = g->pos + (size_t)i * POS_N;
+		if (p[POS_UNEARNED] != 0 || (i < months && g->extra[i] != 0))
+			return true;
+		if (i > 0)
+			for (int k = 0; k < POS_N; k++)
+				if (p[k] != p[k - POS_N])
+					return true;
+	}
+	return false;
+}
+
 int
 report_revenue(db_conn *db, const report_request *rq, const report_sink *sink, char *err,
     size_t errlen)
 {
 	static const char *const rev_cols[] = { "month", NULL, "currency", "opening", "written",
 	    "earned", "cancelled", "closing" };
-	static const bool rev_num[] = { true, false, false, true, true, true, true, true };
+	static const bool rev_num[] = { false, false, false, true, true, true, true, true };
 	static const char *const lr_cols[] = { "month", NULL, "currency", "earned", "incurred",
 	    "loss_ratio" };
-	static const bool lr_num[] = { true, false, false, true, true, true };
+	static const bool lr_num[] = { false, false, false, true, true, true };
 	const char *cols[8];
 	date_t *bound = xcalloc((size_t)rq->months + 1, sizeof *bound);
 	revenue_scan s;
@@ -162,18 +180,24 @@ report_revenue(db_conn *db, const report_request *rq, const report_sink *sink, c
 		goto out;
 	}
 	sorted = rev_groups_sorted(&s.groups, &ngroups);
+	/* Only the groups with something to show, in order. */
+	{
+		size_t kept = 0;
+		for (size_t k = 0; k < ngroups; k++)
+			if (shows(sorted[k], rq->months))
+				sorted[kept++] = sorted[k];
+		ngroups = kept;
+	}
 	for (int m = 0; m < rq->months; m++) {
 		char month[11];
 		date_format(bound[m], month);
 		month[7] = '\0';
 		for (size_t k = 0; k < ngroups; k++)
-			if (sorted[k]->nonzero &&
-			    emit(rq, sink, sorted[k], month, m, m + 1, err, errlen) != 0)
+			if (emit(rq, sink, sorted[k], month, m, m + 1, err, errlen) != 0)
 				goto out;
 	}
 	for (size_t k = 0; k < ngroups; k++)
-		if (sorted[k]->nonzero &&
-		    emit(rq, sink, sorted[k], "total", 0, rq->months, err, errlen) != 0)
+		if (emit(rq, sink, sorted[k], "total", 0, rq->months, err, errlen) != 0)
 			goto out;
 	rc = 0;
 out:

@@ -164,8 +164,6 @@ rev_groups_add(rev_groups *gs, rev_group *g, const earning_contract *c)
 		add(gs, &s[POS_EARNED], p.earned);
 		add(gs, &s[POS_CANCELLED], p.cancelled);
 		add(gs, &s[POS_UNEARNED], p.unearned);
-		if (p.written != 0)
-			g->nonzero = true;
 	}
 	return 0;
 }
@@ -176,8 +174,6 @@ rev_groups_add_extra(rev_groups *gs, rev_group *g, int p, int64_t amount)
 	if (p < 0 || p >= gs->nbound - 1)
 		return;
 	add(gs, &g->extra[p], amount);
-	if (amount != 0)
-		g->nonzero = true;
 }
 
 static int

@@ -49,7 +49,6 @@ typedef struct rev_group {
 	char currency[4];
 	int64_t *pos;             /* nbound x POS_N */
 	int64_t *extra;           /* nbound - 1 periods: e.g. claims incurred */
-	bool nonzero;
 } rev_group;
 
 typedef struct rev_groups {

@@ -268,6 +268,11 @@ dealer_billing_valid(const dealer_billing *b, char *err, size_t errlen)
 		snprintf(err, errlen, "the country must be an ISO 3166 code of two capital letters");
 		return false;
 	}
+	if (b->vat_id[0] != '\0' && (b->vat_id[0] < 'A' || b->vat_id[0] > 'Z' ||
+	    b->vat_id[1] < 'A' || b->vat_id[1] > 'Z')) {
+		snprintf(err, errlen, "a VAT identifier starts with its country's code (DE811111111)");
+		return false;
+	}
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		if (!plain_text(fields[i]) || strlen(fields[i]) > limits[i]) {
 			snprintf(err, errlen, "a billing field is longer than %zu bytes or holds "

@@ -409,7 +409,9 @@ insert_run() {
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
 echo "bench: wrk -d ${DURATION}s --timeout 10s -s documents.lua, 1 and $CONNECTIONS connections;" \
 	"$DEALERS dealers, $CONTRACTS contracts; contractd threads = $THREADS, workers = $WORKERS"
-for conns in 1 "$CONNECTIONS"; do
+LEVELS="1 $CONNECTIONS"
+[ "$CONNECTIONS" -gt 1 ] || LEVELS=1
+for conns in $LEVELS; do
 	run "claims-$conns" "$conns" "$CLAIM_TEMPLATES"
 	run "orders-$conns" "$conns" "$TMP/order.tmpl"
 	insert_run "insert-$conns" "$conns"
@@ -429,6 +431,7 @@ EXHAUSTED=$(sql "SELECT COUNT(*) FROM contracts WHERE state = 'exhausted' OR cla
 python3 - "$TMP" "$CONNECTIONS" "$CLK_TCK" <<'EOF'
 import sys
 tmp, conns, tck = sys.argv[1], sys.argv[2], float(sys.argv[3])
+levels = ["1"] if conns == "1" else ["1", conns]
 
 def results(name):
     r, sample = {}, None
@@ -481,7 +484,7 @@ def locks(name):
                 p = line.split("\t")
                 what = p[1].replace("`contractd`.", "").replace("`", "") if len(p) > 1 else line
                 if what == "invoice_series" and len(p) > 2:
-                    what += " " + p[2].strip("'")
+                    what += " " + (p[2].strip("'") if p[2] != "NULL" else "(row not named)")
                 waits[what] = waits.get(what, 0) + 1
     except OSError:
         pass
@@ -493,7 +496,7 @@ def f(x, fmt="%.1f"):
 rows, invalid, notes = [], [], []
 for kind, label, key in (("claims", "claims decided", "claims"),
                          ("orders", "parts orders invoiced", "orders")):
-    for c in ("1", conns):
+    for c in levels:
         name = "%s-%s" % (kind, c)
         r, sample = results(name)
         ins, _ = results("insert-%s" % c)
@@ -532,7 +535,7 @@ for kind, label, key in (("claims", "claims decided", "claims"),
                            % (label, c, err, r.get("socket_detail", "?"),
                               "\n  first: " + sample[:400] if sample else ""))
 for kind, label in (("insert", "ref: INSERT tx"), ("hotrow", "ref: hot-row tx")):
-    for c in ("1", conns):
+    for c in levels:
         ref, sample = results("%s-%s" % (kind, c))
         try:
             tps = float(ref["tx_per_s"])
@@ -575,8 +578,11 @@ if [ -n "$MARIADB_CLIENT" ]; then
 	echo "claims by state: $STATES; contracts at their limit of liability: $EXHAUSTED of $CONTRACTS"
 	echo "invoice series: $SERIES"
 fi
-if [ -f "$TMP/invalid" ] && [ -s "$TMP/contractd.log" ]; then
-	echo "bench: contractd's log (last lines):"
-	tail -10 "$TMP/contractd.log"
+# log_level is warn: anything contractd logged during the bench is worth a look.
+if [ -s "$TMP/contractd.log" ]; then
+	echo "contractd logged $(wc -l <"$TMP/contractd.log" | tr -d ' ') lines (log_level warn); the last:"
+	tail -10 "$TMP/contractd.log" | cut -c1-300 | sed 's/^/  | /'
+else
+	echo "contractd logged nothing (log_level warn)"
 fi
 exit 0

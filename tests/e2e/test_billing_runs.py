@@ -52,7 +52,9 @@ def populate(srv, keys):
 
 
 def start(name):
-    c = dd.start_server(name, dealers=DEALERS, seller=True, extra_plugins=[dd.SPLIT_PLUGIN])
+    # One contract per invoice, so each dealer gets several parts.
+    c = dd.start_server(name, dealers=DEALERS, seller=True, extra_plugins=[dd.SPLIT_PLUGIN],
+                        extra_sections={"invoices": {"run_invoice_lines": "1"}})
     c.finance = c.srv.create_key("finance")
     populate(c.srv, c.keys)
     return c
@@ -63,16 +65,24 @@ def setup():
 
 
 def run_invoices(srv):
-    """{(dealer, kind): (number, net, lines)} of the period's run invoices."""
+    """{(dealer, kind, part): (number, net, lines)} of the period's run invoices."""
     rows = srv.sql("SELECT source, number, line_total, (SELECT COUNT(*) FROM invoice_lines l "
                    "WHERE l.invoice_id = i.id) FROM invoices i WHERE source LIKE 'run:%s:%%' "
                    "ORDER BY id" % PERIOD).splitlines()[1:]
     out = {}
     for row in rows:
         source, number, net, lines = row.split("\t")
-        _, _, kind, dealer, _ = source.split(":")
-        check((dealer, kind) not in out, "one invoice per dealer and kind: %s" % source)
-        out[(dealer, kind)] = (number, int(net), int(lines))
+        _, _, kind, dealer, _, part = source.split(":")
+        check((dealer, kind, part) not in out, "one invoice per part: %s" % source)
+        out[(dealer, kind, part)] = (number, int(net), int(lines))
+    return out
+
+
+def per_dealer(invoices):
+    """{(dealer, kind): net} summed over the parts."""
+    out = {}
+    for (dealer, kind, _), (_, net, _) in invoices.items():
+        out[(dealer, kind)] = out.get((dealer, kind), 0) + net
     return out
 
 
@@ -100,12 +110,14 @@ def test_dry_run_issues_nothing(c):
     before = c.srv.sql("SELECT COUNT(*) FROM invoices").split()[-1]
     out = c.srv.ctl("billing", "run", "--period", PERIOD, "--dry-run", "--format", "csv").stdout
     rows = [r.split(",") for r in out.strip().splitlines()]
-    eq(rows[0], ["DEALER", "KIND", "CURRENCY", "STATE", "INVOICE", "LINES", "NET", "TAX",
-                 "TOTAL"], "the CSV header")
-    eq(len(rows) - 1, 24 + 12, "a remittance per dealer, a chargeback per cancelling dealer")
+    eq(rows[0], ["DEALER", "KIND", "CURRENCY", "PART", "STATE", "INVOICE", "LINES", "NET",
+                 "TAX", "TOTAL"], "the CSV header")
+    eq(len(rows) - 1, 48 + 12, "a remittance per contract sold, a chargeback per cancellation")
     exp = expected_totals(c.srv)
+    nets = {}
     for r in rows[1:]:
-        eq(int(r[6].replace(".", "")), exp[(r[0], r[1])], "dry-run net of %s %s" % (r[0], r[1]))
+        nets[(r[0], r[1])] = nets.get((r[0], r[1]), 0) + int(r[7].replace(".", ""))
+    eq(nets, exp, "dry-run nets per dealer and kind")
     eq(c.srv.sql("SELECT COUNT(*) FROM invoices").split()[-1], before, "nothing issued")
     eq(c.srv.sql("SELECT COUNT(*) FROM billing_runs").split()[-1], "0", "no run recorded")
     table = c.srv.ctl("billing", "run", "--period", PERIOD, "--dry-run").stdout
@@ -116,14 +128,15 @@ def test_run_issues_each_invoice_once(c):
     r = c.srv.ctl("billing", "run", "--period", PERIOD, "--format", "xml")
     root = parse_xml(r.stdout, "the run")
     eq((text(root, "State"), text(root, "Total"), text(root, "Done"), text(root, "Invoices")),
-       ("done", "36", "36", "36"), "the run")
+       ("done", "60", "60", "60"), "the run")
     got = run_invoices(c.srv)
     exp = expected_totals(c.srv)
-    eq({k: v[1] for k, v in got.items()}, exp, "each invoice carries what its contracts say")
-    eq(sorted(v[2] for k, v in got.items() if k[1] == "remittance"), [2] * 24,
-       "a line per contract sold")
+    eq(per_dealer(got), exp, "the invoices carry what the contracts say")
+    eq(sorted(k[2] for k in got if k[:2] == ("DLR-R03", "remittance")), ["1", "2"],
+       "two parts of one contract each")
+    eq({v[2] for v in got.values()}, {1}, "one line each ([invoices] run_invoice_lines = 1)")
     # The invoices are valid EN 16931 documents in the dealers' outboxes.
-    number = got[("DLR-R03", "remittance")][0]
+    number = got[("DLR-R03", "remittance", "1")][0]
     resp = c.srv.request("GET", "/v1/invoices/" + number, key=c.keys["DLR-R03"])
     harness.expect_status(resp, 200, "the dealer reads its remittance")
     eq(ubl_rules.check(resp.body.encode("utf-8")), [], "EN 16931 rules")
@@ -180,7 +193,7 @@ def test_kill_9_at_several_points_then_resume(c):
     invoices must match the uninterrupted run of the first server."""
     k = start("runs-killed")
     kills = 0
-    for stop_at in (3, 15):
+    for stop_at in (3, 20):
         p = _run_cli(k.srv)
         deadline = time.monotonic() + 120
         while p.poll() is None and _done(k.srv) < stop_at and time.monotonic() < deadline:
@@ -195,9 +208,9 @@ def test_kill_9_at_several_points_then_resume(c):
     r = k.srv.request("POST", "/v1/billing-runs", key=k.finance, body=body)
     check(r.status in (200, 202), "resumed over the API: %d" % r.status)
     deadline = time.monotonic() + 120
-    while _done(k.srv) < 25 and time.monotonic() < deadline:
+    while _done(k.srv) < 40 and time.monotonic() < deadline:
         time.sleep(0.005)
-    if _done(k.srv) < 36:
+    if _done(k.srv) < 60:
         os.kill(k.srv.pid(), signal.SIGKILL)
         k.srv.proc.wait(30)
         kills += 1
@@ -212,7 +225,7 @@ def test_kill_9_at_several_points_then_resume(c):
         if text(root, "State") == "done" or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    eq((text(root, "State"), text(root, "Done"), text(root, "Total")), ("done", "36", "36"),
+    eq((text(root, "State"), text(root, "Done"), text(root, "Total")), ("done", "60", "60"),
        "the resumed run finished")
     killed, calm = run_invoices(k.srv), run_invoices(c.srv)
     eq({key: v[1:] for key, v in killed.items()}, {key: v[1:] for key, v in calm.items()},

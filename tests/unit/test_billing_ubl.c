@@ -77,7 +77,7 @@ eval(ubl_doc *d, const char *expr)
 }
 
 /* string(expr), copied into out. */
-static const char *
+static const char *__attribute__((format(printf, 4, 5)))
 str(ubl_doc *d, char *out, size_t outlen, const char *fmt, ...)
 {
 	char expr[512], inner[480];

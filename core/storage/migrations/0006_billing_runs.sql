@@ -22,15 +22,20 @@ CREATE TABLE IF NOT EXISTS billing_runs (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- One invoice a run issues (or finds issued already): a dealer's
--- remittance or commission chargeback in one currency. Each is finished in
--- a transaction of its own with its invoice, so a run killed at any moment
--- resumes with the items still pending, and issues each invoice once.
+-- remittance or commission chargeback in one currency, for the contracts
+-- with ids first_id..last_id (at most 500: a dealer with more gets several
+-- invoices, part 1, 2, ...). Each is finished in a transaction of its own
+-- with its invoice, so a run killed at any moment resumes with the items
+-- still pending, and issues each invoice once.
 CREATE TABLE IF NOT EXISTS billing_run_items (
 	run_id BIGINT NOT NULL,
 	seq INT NOT NULL,
 	dealer_id VARCHAR(64) NOT NULL,
 	kind ENUM('remittance', 'chargeback') NOT NULL,
 	currency CHAR(3) CHARACTER SET ascii NOT NULL,
+	part INT NOT NULL,
+	first_id BIGINT NOT NULL,
+	last_id BIGINT NOT NULL,
 	state ENUM('pending', 'done') NOT NULL DEFAULT 'pending',
 	invoice_number VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL,
 	invoice_lines INT NOT NULL DEFAULT 0,

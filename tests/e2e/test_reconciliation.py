@@ -1,0 +1,773 @@
+#!/usr/bin/env python3
+"""Revenue, loss ratio, invoice register and ledger journal reconcile, end
+to end, over 18 months of generated history (fixed seed 20261122).
+
+The server's today is the real date, so the history is made in two ways:
+
+  - through the API, as dealers would: contracts registered with backdated
+    SaleDates on four plans (one starting at the purchase, one when the
+    maker's warranty ends, two cars with usage), some cancelled on
+    backdated CancellationDates, claims on the car plan with backdated
+    ServiceDates (under the maker's warranty or the contract, with the
+    deductible and the limit of liability). Each produces its invoices and
+    credit notes. A claim is decided when it is posted, so the claims'
+    created_at is then moved back to a few days after the service date, as
+    if each had been decided then;
+  - directly in MariaDB, a few thousand more contracts (sold up to 30
+    months ago, a fifth of them cancelled, some in JPY on a plan of their
+    own), and claims on them with lines under the maker's warranty, the
+    contract and the customer: posting them all through the API takes too
+    long under the sanitizers (about 25 documents a second there).
+
+Then, for every month and plan, every month and dealer, and the totals:
+opening + written - earned - cancelled = closing to the cent, each month
+opening where the last one closed, every amount equal to an independent
+computation of the earning rule (docs/finance.md) from the contracts
+table; over the contracts' whole lives earned + cancelled = written and
+nothing stays unearned; loss ratio = incurred / earned with incurred
+recomputed from the claims tables; the invoice register adds up to the
+invoices table; every journal entry balances, the journal as a whole
+balances per currency, and its earning, cancellation, claim and invoice
+entries match the other reports. Payments are not part of any identity.
+"""
+import calendar
+import datetime
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, eq, expect_error  # noqa: E402
+import dealer_docs as dd  # noqa: E402
+from dealer_docs import text  # noqa: E402
+
+SEED = 20261122
+DEALERS = ("DLR-0042", "DLR-0107", "DLR-0311")
+EXP = {"EUR": 2, "JPY": 0}
+API_CONTRACTS = 120
+API_CANCELLATIONS = 20
+API_CLAIMS = 30
+SQL_CONTRACTS = 3000
+SQL_CLAIMS = 700
+LEDGER = {"receivable": "1400", "vat_payable": "3806", "origin.other": "4950"}
+
+TODAY = dd.today()
+
+
+def month_start(d, delta=0):
+    m = d.month - 1 + delta
+    return datetime.date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def add_months(d, months):
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    return datetime.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def ym(d):
+    return d.isoformat()[:7]
+
+
+# The revenue window: the 18 months up to this one, and two ahead.
+FROM = month_start(TODAY, -17)
+TO = month_start(TODAY, 2)            # the last month shown
+MONTHS = [month_start(FROM, i) for i in range(20)]
+BOUNDS = MONTHS + [month_start(TO, 1)]
+
+
+# ---------------------------------------------------------------------------
+# The earning rule, independently (docs/finance.md, core/reports/earning.h)
+# ---------------------------------------------------------------------------
+
+def cumulative(price, start, end, day):
+    term = (end - start).days
+    elapsed = min(max((day - start).days, 0), term)
+    if elapsed == term:
+        return price
+    q, r = divmod(price * elapsed, term)      # prices here are >= 0
+    return q + (1 if 2 * r >= term else 0)
+
+
+def position(c, day):
+    """(written, earned, cancelled, unearned) at the start of day."""
+    if c["sale"] >= day:
+        return (0, 0, 0, 0)
+    if c["cancelled"] is not None and c["cancelled"] < day:
+        e = cumulative(c["price"], c["start"], c["end"], c["cancelled"])
+        return (c["price"], e, c["price"] - e, 0)
+    e = cumulative(c["price"], c["start"], c["end"], day)
+    return (c["price"], e, 0, c["price"] - e)
+
+
+def expected_revenue(contracts, bounds, key):
+    """{(group, currency): [(opening, written, earned, cancelled, closing)]}"""
+    sums = defaultdict(lambda: [[0, 0, 0, 0] for _ in bounds])
+    for c in contracts:
+        s = sums[(c[key], c["currency"])]
+        for i, b in enumerate(bounds):
+            p = position(c, b)
+            for k in range(4):
+                s[i][k] += p[k]
+    out = {}
+    for g, s in sums.items():
+        out[g] = [(s[i][3], s[i + 1][0] - s[i][0], s[i + 1][1] - s[i][1], s[i + 1][2] - s[i][2],
+                   s[i + 1][3]) for i in range(len(bounds) - 1)]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+def minor(value, currency):
+    """'-12.34' in EUR -> -1234; '' -> 0."""
+    if value == "":
+        return 0
+    e = EXP[currency]
+    neg = value.startswith("-")
+    whole, _, frac = value.lstrip("-").partition(".")
+    check(len(frac) == e, "%r has %d decimals, %s has %d" % (value, len(frac), currency, e))
+    n = int(whole) * 10 ** e + (int(frac) if frac else 0)
+    return -n if neg else n
+
+
+def parse_csv(body, what):
+    import csv
+    import io
+    check(body.endswith("\r\n") or body == "", "%s: rows end in CRLF" % what)
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    check(rows, "%s: empty" % what)
+    return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def get_csv(c, path, what, key=None):
+    r = c.srv.request("GET", path, key=key or c.finance, timeout=120 * harness.SLOW)
+    harness.expect_status(r, 200, what)
+    eq(r.headers.get("content-type", "").split(";")[0], "text/csv", "%s: Content-Type" % what)
+    return parse_csv(r.body, what) + (r.body,)
+
+
+def sql_script(srv, script, timeout=300):
+    """Runs a whole SQL script through one mariadb client (stdin)."""
+    cmd = ["mariadb", "--no-defaults", "-S", srv.socket_path, "-u", srv.db_user, "--batch",
+           "contractd"]
+    r = subprocess.run(cmd, input=script, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout * harness.SLOW)
+    if r.returncode != 0:
+        harness.fail("mariadb script exited %d: %s" % (r.returncode, r.stderr[:2000]))
+    return r.stdout
+
+
+def rows_of(srv, query):
+    out = srv.sql(query).splitlines()
+    if not out:
+        return []
+    head = out[0].split("\t")
+    return [dict(zip(head, ln.split("\t"))) for ln in out[1:]]
+
+
+def date_or_none(s):
+    return None if s in (None, "", "NULL") else datetime.date.fromisoformat(s)
+
+
+def load_contracts(srv):
+    out = []
+    for r in rows_of(srv, "SELECT id, number, plan_code, dealer_id, currency, net_price, "
+                          "sale_date, start_date, end_date, cancelled_on FROM contracts"):
+        out.append({"id": int(r["id"]), "number": r["number"], "plan": r["plan_code"],
+                    "dealer": r["dealer_id"], "currency": r["currency"],
+                    "price": int(r["net_price"]), "sale": date_or_none(r["sale_date"]),
+                    "start": date_or_none(r["start_date"]), "end": date_or_none(r["end_date"]),
+                    "cancelled": date_or_none(r["cancelled_on"])})
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Generating the history
+# ---------------------------------------------------------------------------
+
+PLANS = {
+    # code: (category, asset price range in euros, usage unit)
+    "APPL-36": ("appliance.washer", (250, 2500), "none"),
+    "HP-COMFORT-60": ("hvac.heatpump", (6000, 16000), "none"),
+    "CAR-24-40K": ("vehicle.car", (12000, 40000), "km"),
+    "CLAIM-PT-48": ("vehicle.car", (15000, 30000), "km"),
+}
+
+
+def labor(no, code, hours, component="engine"):
+    return ("<Labor><LineNumber>%d</LineNumber><OperationCode>%s</OperationCode>"
+            "<ComponentCategory>%s</ComponentCategory><Hours>%s</Hours></Labor>"
+            % (no, code, component, hours))
+
+
+def part(no, number, component="engine"):
+    return ("<Part><LineNumber>%d</LineNumber><PartNumber>%s</PartNumber>"
+            "<ComponentCategory>%s</ComponentCategory><Quantity>1</Quantity></Part>"
+            % (no, number, component))
+
+
+def claim_doc(doc_id, dealer, serial, date, usage, lines):
+    return ('<ServiceClaim xmlns="%s">%s<RepairOrder>RO-%s</RepairOrder>'
+            '<AssetRef><SerialNumber>%s</SerialNumber></AssetRef>'
+            '<ServiceDate>%s</ServiceDate><Usage>%d</Usage><Currency>EUR</Currency>'
+            '<Complaint>Noise from the engine</Complaint><Maintenance>false</Maintenance>'
+            '<Diagnostic>false</Diagnostic><Lines>%s</Lines></ServiceClaim>'
+            % (harness.NS, dd.header(doc_id, dealer), doc_id, serial, date, usage,
+               "".join(lines)))
+
+
+def through_the_api(c, rng):
+    """Registrations, cancellations and claims posted as a dealer would."""
+    made = []
+    for i in range(API_CONTRACTS):
+        code = rng.choice(sorted(PLANS))
+        category, (lo, hi), unit = PLANS[code]
+        dealer = rng.choice(DEALERS)
+        sale = TODAY - datetime.timedelta(days=rng.randint(0, 540))
+        # Bought up to three weeks before the sale (the term runs from the
+        # purchase: a catch-up on the sale day); older cars for the claims.
+        back = rng.randint(0, 900) if code == "CLAIM-PT-48" else rng.randint(0, 21)
+        purchase = sale - datetime.timedelta(days=back)
+        serial = "API-%04d" % i
+        usage = rng.randint(1000, 30000) if unit == "km" else None
+        asset = dd.asset_xml(serial, price="%d.%02d" % (rng.randint(lo, hi), rng.randint(0, 99)),
+                             category=category, purchase=purchase.isoformat(), unit=unit,
+                             usage_at_sale=usage, mw_months=24,
+                             mw_limit=60000 if unit == "km" else None)
+        r = dd.post(c.srv, c.keys[dealer], dd.registration(
+            "REG-%04d" % i, dealer, asset=asset, plan=dd.plan_xml(code), sale=sale.isoformat()))
+        root = dd.expect_reply(r, "ContractConfirmation", "registration %d (%s)" % (i, code))
+        made.append({"number": text(root, "ContractNumber"), "dealer": dealer, "code": code,
+                     "sale": sale, "purchase": purchase, "serial": serial, "usage": usage})
+    cancelled = set()
+    for i, m in enumerate(rng.sample(made, API_CANCELLATIONS)):
+        day = m["sale"] + datetime.timedelta(days=rng.randint(0, (TODAY - m["sale"]).days))
+        reading = m["usage"] + rng.randint(0, 4000) if m["usage"] is not None else None
+        r = dd.post(c.srv, c.keys[m["dealer"]], dd.cancellation(
+            "CXL-%04d" % i, m["dealer"], m["number"], date=day.isoformat(), usage=reading))
+        dd.expect_reply(r, "CancellationConfirmation", "cancellation of %s" % m["number"])
+        cancelled.add(m["number"])
+    cars = [m for m in made if m["code"] == "CLAIM-PT-48" and m["number"] not in cancelled]
+    check(cars, "some CLAIM-PT-48 contracts to claim on")
+    moves = []
+    for i in range(API_CLAIMS):
+        m = rng.choice(cars)
+        first = m["sale"] + datetime.timedelta(days=31)
+        if first > TODAY:
+            first = TODAY
+        day = first + datetime.timedelta(days=rng.randint(0, (TODAY - first).days))
+        m["usage"] += rng.randint(100, 3000)
+        lines = [labor(1, "ENG-0001", rng.choice(["0.5", "1.0", "2.5"])), part(2, "ENG-PUMP")]
+        if rng.random() < 0.3:
+            lines.append(part(3, "BODY-MIRROR", component="body"))
+        r = dd.post(c.srv, c.keys[m["dealer"]], claim_doc(
+            "CLM-%04d" % i, m["dealer"], m["serial"], day.isoformat(), m["usage"], lines))
+        root = dd.expect_reply(r, "ClaimDecision", "claim %d" % i)
+        decided = min(day + datetime.timedelta(days=rng.randint(0, 6)), TODAY)
+        moves.append("UPDATE claims SET created_at = '%s 10:%02d:00' WHERE number = '%s';"
+                     % (decided.isoformat(), i % 60, text(root, "ClaimNumber")))
+    # As if each claim had been decided a few days after the repair.
+    sql_script(c.srv, "\n".join(moves))
+    return made
+
+
+def in_the_database(c, rng):
+    """SQL_CONTRACTS contracts and SQL_CLAIMS claims written directly."""
+    templates = {r["plan_code"]: r for r in rows_of(c.srv, "SELECT plan_code, MIN(id) AS id "
+                                                           "FROM contracts GROUP BY plan_code")}
+    check(set(PLANS) <= set(templates), "an API contract of every plan: %s" % sorted(templates))
+    script = ["SET autocommit = 0;",
+              # A plan of its own for contracts sold in yen.
+              "INSERT INTO plans (code, version, name, currency, term_months, pricing_plugin, "
+              "definition_hash, definition) SELECT 'JP-APPL-36', version, 'Appliance 36 JPY', "
+              "'JPY', term_months, pricing_plugin, definition_hash, definition FROM plans "
+              "WHERE code = 'APPL-36' ORDER BY version DESC LIMIT 1;"]
+    terms = {"APPL-36": (0, 36), "JP-APPL-36": (0, 36), "HP-COMFORT-60": (24, 60),
+             "CAR-24-40K": (0, 24), "CLAIM-PT-48": (0, 48)}
+    codes = sorted(terms)
+    contracts = []
+    for i in range(SQL_CONTRACTS):
+        code = rng.choice(codes)
+        delay, months = terms[code]
+        currency = "JPY" if code == "JP-APPL-36" else "EUR"
+        # A third sold before the revenue window opens: opening balances.
+        sale = TODAY - datetime.timedelta(days=rng.randint(0, 900 if i % 3 == 0 else 540))
+        purchase = sale - datetime.timedelta(days=rng.randint(0, 20))
+        start = add_months(purchase, delay)
+        end = add_months(start, months)
+        if end <= sale:
+            continue
+        price = rng.randint(2900, 400000) if currency == "EUR" else rng.randint(3000, 60000)
+        if i % 97 == 0:
+            price = 1  # a single minor unit, earned on one day
+        cost = price * 65 // 100
+        fee = cost * 30 // 100
+        cancelled = None
+        if rng.random() < 0.2:
+            cancelled = sale + datetime.timedelta(days=rng.randint(0, (TODAY - sale).days))
+        template = templates["APPL-36" if code == "JP-APPL-36" else code]["id"]
+        script.append(
+            "INSERT INTO contracts (dealer_id, asset_id, document_id, plan_code, plan_version, "
+            "state, sale_date, start_date, end_date, usage_unit, currency, liability_limit, "
+            "deductible, net_price, tax_category, tax_rate, tax, total, dealer_cost, admin_fee, "
+            "claims_reserve, dealer_margin, plugin_name, plugin_version, input_hash, "
+            "cancelled_on) SELECT '%s', asset_id, 'BULK-%05d', '%s', plan_version, '%s', '%s', "
+            "'%s', '%s', usage_unit, '%s', liability_limit, deductible, %d, tax_category, "
+            "tax_rate, %d, %d, %d, %d, %d, %d, plugin_name, plugin_version, input_hash, %s "
+            "FROM contracts WHERE id = %s;"
+            % (rng.choice(DEALERS), i, code, "cancelled" if cancelled else "active",
+               sale.isoformat(), start.isoformat(), end.isoformat(), currency, price,
+               price * 19 // 100, price + price * 19 // 100, cost, fee, cost - fee, price - cost,
+               "'%s'" % cancelled.isoformat() if cancelled else "NULL", template))
+        contracts.append((code, currency, sale, start, end, cancelled))
+    script.append("UPDATE contracts SET number = CONCAT('SC-', LPAD(id, 8, '0')) "
+                  "WHERE number IS NULL;")
+    script.append("COMMIT;")
+    sql_script(c.srv, "\n".join(script))
+
+    # Claims on them, decided between the repair and today.
+    ids = rows_of(c.srv, "SELECT id, dealer_id, currency, sale_date, start_date, end_date, "
+                         "cancelled_on FROM contracts WHERE document_id LIKE 'BULK-%'")
+    script = ["SET autocommit = 0;"]
+    for i in range(SQL_CLAIMS):
+        k = rng.choice(ids)
+        sale = datetime.date.fromisoformat(k["sale_date"])
+        last = min(TODAY, datetime.date.fromisoformat(k["end_date"]) - datetime.timedelta(days=1),
+                   date_or_none(k["cancelled_on"]) or TODAY)
+        if last < sale:
+            continue
+        day = sale + datetime.timedelta(days=rng.randint(0, (last - sale).days))
+        decided = min(day + datetime.timedelta(days=rng.randint(0, 10)), TODAY)
+        scale = 100 if k["currency"] == "EUR" else 1
+        # The contract covers from its start (a warranty-end plan: the
+        # maker's warranty until then).
+        covers = day >= datetime.date.fromisoformat(k["start_date"])
+        lines = []   # (kind, coverage, covered, customer)
+        for _ in range(rng.randint(1, 4)):
+            amount = rng.randint(20, 900) * scale + rng.randint(0, scale - 1)
+            cov = rng.choice(["service-contract", "service-contract", "manufacturer-warranty",
+                              "post-warranty"] if covers else
+                             ["manufacturer-warranty", "post-warranty"])
+            lines.append((rng.choice(["labor", "part"]), cov,
+                          0 if cov == "post-warranty" else amount,
+                          amount if cov == "post-warranty" else 0))
+        sc = sum(ln[2] for ln in lines if ln[1] == "service-contract")
+        deductible = min(sc, rng.choice([0, 50, 100]) * scale)
+        covered = sum(ln[2] for ln in lines) - deductible
+        customer = sum(ln[3] for ln in lines) + deductible
+        state = rng.choice(["approved", "approved", "partially-approved", "paid"])
+        if covered == 0:
+            state = "rejected"
+        elif rng.random() < 0.05:
+            state = "rejected"  # (a rejected claim's covered amount never counts)
+        script.append(
+            "INSERT INTO claims (dealer_id, document_id, repair_order, serial, asset_id, "
+            "contract_id, service_date, state, currency, amount, deductible, covered, "
+            "customer_pays, warrantor_pays, complaint, created_at) SELECT dealer_id, "
+            "'BULKCLM-%05d', 'RO-B%05d', 'BULK', asset_id, id, '%s', '%s', currency, %d, %d, %d, "
+            "%d, %d, 'Generated', '%s 12:00:00' FROM contracts WHERE id = %s;"
+            % (i, i, day.isoformat(), state, covered + customer, deductible, covered, customer,
+               covered, decided.isoformat(), k["id"]))
+        script.append("SET @claim = LAST_INSERT_ID();")
+        for n, (kind, cov, cv, cu) in enumerate(lines):
+            script.append(
+                "INSERT INTO claim_lines (claim_id, seq, line_number, kind, code, quantity, "
+                "amount, coverage, reason, covered, customer, tax_category) VALUES (@claim, %d, "
+                "%d, '%s', 'GEN-%d', '1', %d, '%s', 'generated', %d, %d, 'S');"
+                % (n + 1, n + 1, kind, n, cv + cu, cov, cv, cu))
+    script.append("UPDATE claims SET number = CONCAT('CL-', LPAD(id, 8, '0')) "
+                  "WHERE number IS NULL;")
+    script.append("COMMIT;")
+    sql_script(c.srv, "\n".join(script))
+
+
+def setup():
+    t0 = time.monotonic()
+    c = dd.start_server("reconciliation", dealers=DEALERS, seller=True,
+                        extra_plugins=[dd.BILLING_PLUGIN, dd.PARTS_PLUGIN],
+                        extra_sections={"ledger": LEDGER})
+    c.srv.ctl("catalog", "import", os.path.join(dd.CLAIMS_DATA, "catalog.xml"))
+    c.finance = c.srv.create_key("finance")
+    c.admin = c.srv.admin_key
+    rng = random.Random(SEED)
+    t1 = time.monotonic()
+    through_the_api(c, rng)
+    t2 = time.monotonic()
+    in_the_database(c, rng)
+    t3 = time.monotonic()
+    c.contracts = load_contracts(c.srv)
+    harness.diag("server %.1fs, %d API documents %.1fs, SQL history %.1fs; %d contracts" % (
+        t1 - t0, API_CONTRACTS + API_CANCELLATIONS + API_CLAIMS, t2 - t1, t3 - t2,
+        len(c.contracts)))
+    return c
+
+
+# ---------------------------------------------------------------------------
+# Revenue
+# ---------------------------------------------------------------------------
+
+def revenue(c, by=None, frm=FROM, to=TO):
+    path = "/v1/reports/revenue.csv?from=%s&to=%s" % (ym(frm), ym(to))
+    if by:
+        path += "&by=" + by
+    head, rows, body = get_csv(c, path, "revenue by %s" % (by or "plan"))
+    eq(head, ["month", by or "plan", "currency", "opening", "written", "earned", "cancelled",
+              "closing"], "the revenue columns")
+    return rows, body
+
+
+def check_roll_forward(rows, key, months, what):
+    """Per group: each month rolls forward, opens where the last closed, and
+    the total row sums the months. Returns {(group, currency): [months]}."""
+    series = defaultdict(list)
+    totals = {}
+    for r in rows:
+        cur = r["currency"]
+        v = tuple(minor(r[k], cur) for k in ("opening", "written", "earned", "cancelled",
+                                              "closing"))
+        eq(v[0] + v[1] - v[2] - v[3], v[4], "%s %s %s %s: opening + written - earned - "
+           "cancelled = closing" % (what, r["month"], r[key], cur))
+        check(min(v) >= 0, "%s %s %s: no negative amount %s" % (what, r["month"], r[key], v))
+        if r["month"] == "total":
+            totals[(r[key], cur)] = v
+        else:
+            series[(r[key], cur)].append((r["month"], v))
+    eq(set(totals), set(series), "%s: a total row for every group" % what)
+    for g, s in series.items():
+        eq([m for m, _ in s], months, "%s %s: every month, in order" % (what, g))
+        for (_, a), (_, b) in zip(s, s[1:]):
+            eq(b[0], a[4], "%s %s: a month opens where the last one closed" % (what, g))
+        t = totals[g]
+        eq(t, (s[0][1][0], sum(v[1] for _, v in s), sum(v[2] for _, v in s),
+               sum(v[3] for _, v in s), s[-1][1][4]), "%s %s: the total row" % (what, g))
+    return {g: [v for _, v in s] for g, s in series.items()}
+
+
+def test_revenue_rolls_forward_per_month_and_plan(c):
+    rows, body = revenue(c)
+    got = check_roll_forward(rows, "plan", [ym(m) for m in MONTHS], "revenue by plan")
+    want = expected_revenue(c.contracts, BOUNDS, "plan")
+    want = {g: v for g, v in want.items() if any(any(x) for x in v)}
+    eq(sorted(got), sorted(want), "the plans and currencies")
+    for g in want:
+        for m, (a, b) in enumerate(zip(got[g], want[g])):
+            eq(a, b, "%s %s: opening, written, earned, cancelled, closing" % (g, ym(MONTHS[m])))
+    check(("JP-APPL-36", "JPY") in got, "the yen plan is reported in yen")
+    check(any(v[3] for s in got.values() for v in s), "some cancellations")
+    check(any(s[0][0] for s in got.values()), "some unearned when the window opens")
+    c.revenue_by_plan = got
+    c.revenue_body = body
+
+
+def test_revenue_rolls_forward_per_month_and_dealer(c):
+    rows, _ = revenue(c, "dealer")
+    got = check_roll_forward(rows, "dealer", [ym(m) for m in MONTHS], "revenue by dealer")
+    want = expected_revenue(c.contracts, BOUNDS, "dealer")
+    want = {g: v for g, v in want.items() if any(any(x) for x in v)}
+    eq(sorted(got), sorted(want), "the dealers and currencies")
+    for g in want:
+        eq(got[g], want[g], "%s: every month" % (g,))
+    eq(sorted(g[0] for g in got if g[1] == "EUR"), sorted(DEALERS), "every dealer")
+    # Dealers and plans are two cuts of the same contracts.
+    for m in range(len(MONTHS)):
+        for cur in ("EUR", "JPY"):
+            a = [sum(v[m][k] for g, v in got.items() if g[1] == cur) for k in range(5)]
+            b = [sum(v[m][k] for g, v in c.revenue_by_plan.items() if g[1] == cur)
+                 for k in range(5)]
+            eq(a, b, "%s %s: dealers add up to plans" % (ym(MONTHS[m]), cur))
+
+
+def test_over_whole_lives_earned_and_cancelled_make_written(c):
+    first = min(k["sale"] for k in c.contracts)
+    last = max(k["end"] for k in c.contracts)
+    frm, to = month_start(first), month_start(last)
+    rows, _ = revenue(c, frm=frm, to=to)
+    months = []
+    d = frm
+    while d <= to:
+        months.append(ym(d))
+        d = month_start(d, 1)
+    got = check_roll_forward(rows, "plan", months, "whole lives")
+    for cur in ("EUR", "JPY"):
+        written = sum(k["price"] for k in c.contracts if k["currency"] == cur)
+        s = [v for g, v in got.items() if g[1] == cur]
+        eq(sum(m[0][0] for m in s), 0, "%s: nothing unearned before the first sale" % cur)
+        eq(sum(x[1] for m in s for x in m), written, "%s: written = every contract's price" % cur)
+        eq(sum(x[2] for m in s for x in m) + sum(x[3] for m in s for x in m) +
+           sum(m[-1][4] for m in s), written, "%s: earned + cancelled + closing = written" % cur)
+        eq(sum(m[-1][4] for m in s), 0, "%s: nothing unearned after the last end" % cur)
+
+
+def test_contractctl_report_matches_the_api(c):
+    r = c.srv.ctl("report", "revenue", "--from", ym(FROM), "--to", ym(TO), "--format", "csv")
+    # (The harness reads contractctl's output as text, which turns CRLF into LF.)
+    eq(r.stdout, c.revenue_body.replace("\r\n", "\n"),
+       "contractctl report revenue --format csv = the API's CSV")
+    r = c.srv.ctl("report", "revenue", "--from", ym(TO), "--to", ym(TO))
+    lines = r.stdout.splitlines()
+    check(lines[0].split() == ["month", "plan", "currency", "opening", "written", "earned",
+                               "cancelled", "closing"], "a table header: %r" % lines[0])
+    check("\033" not in r.stdout, "no colour when not on a terminal")
+    widths = {len(ln) for ln in lines[1:]}
+    eq(len(widths), 1, "amounts right-aligned to one width: %r" % lines[:4])
+    r = c.srv.ctl("report", "revenue", "--from", "2026-13", "--to", ym(TO), check_rc=False)
+    eq(r.returncode, 2, "a bad month is a usage error")
+    check("month" in r.stderr, "and says so: %r" % r.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Loss ratio
+# ---------------------------------------------------------------------------
+
+def expected_incurred(c, key):
+    """{(group, currency, month): incurred} from the claims tables."""
+    out = defaultdict(int)
+    col = "k.plan_code" if key == "plan" else "k.dealer_id"
+    for r in rows_of(c.srv,
+                     "SELECT %s AS g, c.currency AS cur, DATE(c.created_at) AS day, c.covered - "
+                     "(SELECT COALESCE(SUM(l.covered), 0) FROM claim_lines l WHERE "
+                     "l.claim_id = c.id AND l.coverage = 'manufacturer-warranty') AS incurred "
+                     "FROM claims c JOIN contracts k ON k.id = c.contract_id "
+                     "WHERE c.state IN ('approved', 'partially-approved', 'paid')" % col):
+        out[(r["g"], r["cur"], r["day"][:7])] += int(r["incurred"])
+    return out
+
+
+def ratio(incurred, earned):
+    if earned == 0:
+        return "n/a"
+    q, r = divmod(incurred * 10000, earned)
+    q += 1 if 2 * r >= earned else 0
+    return "%d.%04d" % divmod(q, 10000)
+
+
+def check_loss_ratio(c, by, revenue_by):
+    head, rows, _ = get_csv(c, "/v1/reports/loss-ratio.csv?from=%s&to=%s&by=%s" % (
+        ym(FROM), ym(TO), by), "loss ratio by " + by)
+    eq(head, ["month", by, "currency", "earned", "incurred", "loss_ratio"], "the columns")
+    incurred = expected_incurred(c, by)
+    months = [ym(m) for m in MONTHS]
+    seen = defaultdict(list)
+    any_ratio = False
+    for r in rows:
+        cur, g = r["currency"], r[by]
+        earned, inc = minor(r["earned"], cur), minor(r["incurred"], cur)
+        eq(r["loss_ratio"], ratio(inc, earned), "%s %s %s: loss ratio" % (r["month"], g, cur))
+        if r["month"] == "total":
+            eq(inc, sum(incurred[(g, cur, m)] for m in months), "%s %s: incurred" % (g, cur))
+            eq(earned, sum(v[2] for v in revenue_by.get((g, cur), [])), "%s: earned" % g)
+            continue
+        m = months.index(r["month"])
+        eq(inc, incurred[(g, cur, r["month"])], "%s %s %s: incurred" % (r["month"], g, cur))
+        eq(earned, revenue_by[(g, cur)][m][2] if (g, cur) in revenue_by else 0,
+           "%s %s: earned premium as in the revenue report" % (r["month"], g))
+        seen[(g, cur)].append(r["month"])
+        any_ratio = any_ratio or (inc > 0 and earned > 0)
+    for (g, cur, m), v in incurred.items():
+        if m in months and v:
+            check(m in seen[(g, cur)], "%s %s %s: the month with claims is reported" % (m, g, cur))
+    check(any_ratio, "some months have claims and earned premium")
+    return rows
+
+
+def test_loss_ratio_per_plan(c):
+    rows = check_loss_ratio(c, "plan", c.revenue_by_plan)
+    check(any(r["plan"] == "CLAIM-PT-48" and r["incurred"] not in ("0.00",) for r in rows),
+          "the car plan has claims incurred")
+    c.loss_by_plan = rows
+
+
+def test_loss_ratio_per_dealer(c):
+    rows, _ = revenue(c, "dealer")
+    by_dealer = check_roll_forward(rows, "dealer", [ym(m) for m in MONTHS], "revenue by dealer")
+    check_loss_ratio(c, "dealer", by_dealer)
+
+
+def test_warranty_lines_are_not_the_contracts_loss(c):
+    """Incurred = covered less the maker's-warranty lines: a claim wholly
+    under the maker's warranty adds nothing."""
+    r = rows_of(c.srv, "SELECT COUNT(*) AS n FROM claims c WHERE c.contract_id IS NOT NULL AND "
+                       "c.state <> 'rejected' AND c.covered > 0 AND c.covered = (SELECT "
+                       "COALESCE(SUM(l.covered), 0) FROM claim_lines l WHERE l.claim_id = c.id "
+                       "AND l.coverage = 'manufacturer-warranty')")
+    check(int(r[0]["n"]) > 0, "claims wholly under the maker's warranty exist")
+    total = sum(minor(x["incurred"], x["currency"]) for x in c.loss_by_plan
+                if x["month"] == "total" and x["currency"] == "EUR")
+    covered = sum(int(x["covered"]) for x in rows_of(
+        c.srv, "SELECT covered FROM claims WHERE state <> 'rejected' AND contract_id IS NOT NULL "
+               "AND currency = 'EUR' AND created_at >= '%s'" % FROM.isoformat()))
+    check(total < covered, "incurred %d is below the claims' covered %d" % (total, covered))
+
+
+# ---------------------------------------------------------------------------
+# Invoice register
+# ---------------------------------------------------------------------------
+
+def test_invoice_register_adds_up(c):
+    frm, to = FROM.isoformat(), (month_start(TO, 1) - datetime.timedelta(days=1)).isoformat()
+    head, rows, _ = get_csv(c, "/v1/reports/invoices.csv?from=%s&to=%s" % (frm, to),
+                            "the invoice register")
+    eq(head, ["number", "type", "origin", "issue_date", "due_date", "buyer", "dealer",
+              "currency", "net", "tax", "total", "preceding"], "the register's columns")
+    want = rows_of(c.srv, "SELECT currency, COUNT(*) AS n, SUM(CASE type WHEN 'credit-note' "
+                          "THEN -line_total ELSE line_total END) AS net, SUM(CASE type WHEN "
+                          "'credit-note' THEN -tax_total ELSE tax_total END) AS tax, SUM(CASE "
+                          "type WHEN 'credit-note' THEN -total ELSE total END) AS total FROM "
+                          "invoices WHERE issue_date BETWEEN '%s' AND '%s' GROUP BY currency"
+                     % (frm, to))
+    check(want, "invoices were issued")
+    for w in want:
+        cur = w["currency"]
+        mine = [r for r in rows if r["currency"] == cur]
+        eq(len(mine), int(w["n"]), "%s: one row per invoice" % cur)
+        for k in ("net", "tax", "total"):
+            eq(sum(minor(r[k], cur) for r in mine), int(w[k]), "%s: the sum of %s" % (cur, k))
+    for r in rows:
+        cur = r["currency"]
+        eq(minor(r["net"], cur) + minor(r["tax"], cur), minor(r["total"], cur),
+           "%s: net + tax = total" % r["number"])
+        check((minor(r["total"], cur) < 0) == (r["type"] == "credit-note"),
+              "%s: credit notes negative" % r["number"])
+    eq(len({r["number"] for r in rows}), len(rows), "no number twice")
+    origins = {r["origin"] for r in rows}
+    check({"contract-sale", "cancellation", "claim-settlement"} <= origins,
+          "sales, cancellations and claim settlements: %s" % sorted(origins))
+    c.register = rows
+
+
+# ---------------------------------------------------------------------------
+# Journal
+# ---------------------------------------------------------------------------
+
+def test_journal_balances_and_matches_the_reports(c):
+    frm, to = FROM.isoformat(), (month_start(TO, 1) - datetime.timedelta(days=1)).isoformat()
+    head, rows, _ = get_csv(c, "/v1/reports/journal.csv?from=%s&to=%s" % (frm, to),
+                            "the journal")
+    eq(head, ["date", "entry", "account", "debit", "credit", "currency", "reference",
+              "description"], "the journal's columns")
+    entries = defaultdict(lambda: [0, 0, None, set()])
+    overall = defaultdict(lambda: [0, 0])
+    by_account = defaultdict(int)
+    for r in rows:
+        cur = r["currency"]
+        d, k = minor(r["debit"], cur), minor(r["credit"], cur)
+        check((d > 0) != (k > 0), "%s %s: one positive side: %r" % (r["entry"], r["account"], r))
+        check(frm <= r["date"] <= to, "%s: dated in the range" % r["entry"])
+        e = entries[r["entry"]]
+        e[0] += d
+        e[1] += k
+        check(e[2] in (None, cur), "%s: one currency" % r["entry"])
+        e[2] = cur
+        e[3].add(r["date"])
+        overall[cur][0] += d
+        overall[cur][1] += k
+        by_account[(r["account"], cur, r["entry"].split(":")[0])] += d - k
+    for name, (d, k, cur, dates) in entries.items():
+        eq(d, k, "entry %s balances" % name)
+        eq(len(dates), 1, "entry %s has one date" % name)
+    for cur, (d, k) in overall.items():
+        eq(d, k, "the journal balances in %s" % cur)
+    check("9999" not in {r["account"] for r in rows}, "nothing went to suspense")
+    accounts = {r["account"] for r in rows}
+    check({"1400", "3806", "2400", "4000", "4050", "5000", "5100", "1600"} <= accounts,
+          "the configured and default accounts are used: %s" % sorted(accounts))
+    check("1200" not in accounts and "1776" not in accounts, "[ledger] overrides the defaults")
+
+    # Earning entries = the revenue report's earned, per month and plan.
+    earned = defaultdict(int)
+    cancelled = defaultdict(int)
+    for r in rows:
+        kind = r["entry"].split(":")[0]
+        cur = r["currency"]
+        if kind == "earn" and r["account"] == "4000":
+            _, period, plan, _ = r["entry"].split(":")
+            earned[(plan, cur, period)] += minor(r["credit"], cur)
+        if kind == "cancel" and r["account"] == "2400":
+            cancelled[(cur, r["date"][:7])] += minor(r["debit"], cur)
+    for (plan, cur), series in c.revenue_by_plan.items():
+        for m, v in enumerate(series):
+            eq(earned.get((plan, cur, ym(MONTHS[m])), 0), v[2],
+               "earn %s %s %s = the revenue report's earned" % (ym(MONTHS[m]), plan, cur))
+            eq(sum(s[m][3] for g, s in c.revenue_by_plan.items() if g[1] == cur),
+               cancelled.get((cur, ym(MONTHS[m])), 0),
+               "cancel entries of %s %s = the revenue report's cancelled" % (ym(MONTHS[m]), cur))
+    # Invoice entries: one per register row, receivable = its total.
+    inv = {r["entry"][len("invoice:"):]: r for r in rows
+           if r["entry"].startswith("invoice:") and r["account"] == "1400"}
+    eq(sorted(inv), sorted(x["number"] for x in c.register), "an entry per invoice")
+    for x in c.register:
+        cur, r = x["currency"], inv[x["number"]]
+        eq(minor(r["debit"], cur) - minor(r["credit"], cur), minor(x["total"], cur),
+           "%s: receivable = the register's total" % x["number"])
+    # Line accounts by origin: a sale credits the unearned revenue, a
+    # cancellation's credit note debits cancellations, a claim settlement
+    # debits what is payable to the dealer.
+    sides = defaultdict(set)
+    for r in rows:
+        if r["entry"].startswith("invoice:") and r["account"] not in ("1400", "3806"):
+            sides[r["description"].split(",")[0]].add((r["account"],
+                                                       "debit" if r["debit"] else "credit"))
+    eq(sides["invoice contract-sale"], {("2400", "credit")}, "sales")
+    eq(sides["credit note cancellation"], {("4050", "debit")}, "cancellation credit notes")
+    eq(sides["credit note claim-settlement"], {("1600", "debit")}, "claim settlements")
+    # Claims expense = the loss-ratio report's incurred.
+    for cur in ("EUR", "JPY"):
+        incurred = sum(minor(x["incurred"], cur) for x in c.loss_by_plan
+                       if x["month"] == "total" and x["currency"] == cur)
+        eq(by_account.get(("5000", cur, "claim"), 0), incurred,
+           "%s: claims expense = incurred" % cur)
+
+
+def test_journal_for_part_of_a_month(c):
+    day = TODAY - datetime.timedelta(days=40)
+    head, rows, _ = get_csv(c, "/v1/reports/journal.csv?from=%s&to=%s" % (
+        day.isoformat(), day.isoformat()), "a one-day journal")
+    sums = defaultdict(int)
+    for r in rows:
+        eq(r["date"], day.isoformat(), "everything on the day")
+        if r["entry"].startswith("earn:"):
+            check(r["entry"].startswith("earn:%s..%s:" % (day.isoformat(), day.isoformat())),
+                  "a partial period names its days: %s" % r["entry"])
+            sums[r["currency"]] += minor(r["credit"], r["currency"])
+    want = defaultdict(int)
+    for k in c.contracts:
+        want[k["currency"]] += (position(k, day + datetime.timedelta(days=1))[1] -
+                                position(k, day)[1])
+    eq(dict(sums), {k: v for k, v in want.items() if v}, "the day's earning")
+
+
+# ---------------------------------------------------------------------------
+# Access and requests
+# ---------------------------------------------------------------------------
+
+def test_roles_and_bad_requests(c):
+    path = "/v1/reports/revenue.csv?from=%s&to=%s" % (ym(TO), ym(TO))
+    r = c.srv.request("GET", path, key=c.keys[DEALERS[0]])
+    expect_error(r, 403, what="a dealer asks for a report")
+    r = c.srv.request("GET", path)
+    expect_error(r, 401, what="nobody asks for a report")
+    r = c.srv.request("GET", path, key=c.admin)
+    harness.expect_status(r, 200, "admin may read reports")
+    for bad in ("from=2026-01&to=2025-12", "from=2026-1&to=2026-02", "to=2026-01",
+                "from=2026-01&to=2026-02&by=region", "from=1990-01&to=2026-01"):
+        r = c.srv.request("GET", "/v1/reports/revenue.csv?" + bad, key=c.finance)
+        expect_error(r, 400, "invalid-query", "revenue?%s" % bad)
+    r = c.srv.request("GET", "/v1/reports/journal.csv?from=2026-02-30&to=2026-03-01",
+                      key=c.finance)
+    expect_error(r, 400, "invalid-query", "a day that does not exist")
+    r = c.srv.request("POST", path, key=c.finance, body="")
+    eq(r.status, 405, "reports are read with GET")
+
+
+test_journal_balances_and_matches_the_reports.timeout = 600 * harness.SLOW
+test_revenue_rolls_forward_per_month_and_plan.timeout = 600 * harness.SLOW
+
+if __name__ == "__main__":
+    harness.main(globals())
