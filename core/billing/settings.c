@@ -59,7 +59,16 @@ billing_settings_load(const config *cfg, billing_settings *out, char *err, size_
 #undef F
 	};
 
+	static const char *const seller_keys[] = { "name", "street", "additional_street", "city",
+		"postal_code", "country", "vat_id", "legal_id", "email", "iban", NULL };
+	static const char *const invoice_keys[] = { "payment_days", "payment_means",
+		"invoice_series", "credit_note_series", "exempt_reason", "reverse_charge_reason",
+		"run_invoice_lines", NULL };
+
 	memset(out, 0, sizeof *out);
+	if (config_check_keys(cfg, "seller", seller_keys, err, errlen) != 0 ||
+	    config_check_keys(cfg, "invoices", invoice_keys, err, errlen) != 0)
+		return -1;
 	for (size_t i = 0; i < sizeof party / sizeof party[0]; i++)
 		if (text(cfg, "seller", party[i].key, (char *)s + party[i].off, party[i].size, err,
 		    errlen) != 0)

@@ -322,6 +322,29 @@ config_get(const config *cfg, const char *section, const char *key)
 	return NULL;
 }
 
+int
+config_check_keys(const config *cfg, const char *section, const char *const *keys,
+    char *err, size_t errlen)
+{
+	size_t slen = strlen(section);
+
+	for (size_t i = 0; i < cfg->nall; i++) {
+		const char *k = cfg->all[i].key, *name;
+		size_t j;
+		if (strncmp(k, section, slen) != 0 || k[slen] != '.')
+			continue;
+		name = k + slen + 1;
+		for (j = 0; keys[j] != NULL && strcmp(keys[j], name) != 0; j++)
+			;
+		if (keys[j] == NULL) {
+			snprintf(err, errlen, "%s: unknown key '%s' in [%s]",
+			    cfg->path ? cfg->path : "configuration", name, section);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 char *
 config_resolve_path(const config *cfg, const char *path)
 {

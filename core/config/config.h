@@ -67,6 +67,11 @@ config *config_load(const char *path, char *err, size_t errlen);
 void config_free(config *cfg);
 /* The raw value of key in section ("plugin NAME" for plugin sections), or NULL. */
 const char *config_get(const config *cfg, const char *section, const char *key);
+/* Refuses a key of section that keys (NULL-terminated) does not list, so
+ * a misspelt key is an error at start rather than a default in use.
+ * Returns 0, or -1 with a message naming the key in err. */
+int config_check_keys(const config *cfg, const char *section, const char *const *keys,
+    char *err, size_t errlen);
 /* Resolves a possibly relative path against the file's directory;
  * returns a new string. */
 char *config_resolve_path(const config *cfg, const char *path);

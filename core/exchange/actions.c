@@ -491,7 +491,8 @@ action_contract_registration(doc_job *job)
 		action_set_audit(job, "contract.register", "contract", c.number, "dealer", c.dealer_id,
 		    "asset", c.asset.serial, "plan", c.plan_code, "version", version, "quote",
 		    c.quote_id[0] ? c.quote_id : NULL, "net", action_amount_text(c.price.net, c.price.currency,
-		    net), "currency", c.price.currency, (const char *)NULL);
+		    net), "currency", c.price.currency, "invoice", invoice_number[0] ? invoice_number :
+		    NULL, (const char *)NULL);
 	}
 	dp_new_id("CC", id);
 	c_root = xw_new("ContractConfirmation", &doc);
@@ -669,7 +670,8 @@ action_contract_cancellation(doc_job *job)
 		    "reason", x.reason, "basis", refund_basis_name(x.refund.basis), "refund",
 		    action_amount_text(x.refund.refund, c.price.currency, refund), "chargeback",
 		    action_amount_text(x.refund.chargeback, c.price.currency, chargeback), "currency",
-		    c.price.currency, (const char *)NULL);
+		    c.price.currency, "credit_note",
+		    x.credit_note_number[0] ? x.credit_note_number : NULL, (const char *)NULL);
 	}
 
 	dp_new_id("CX", id);

@@ -23,7 +23,11 @@ static const char *const tax_keys[4] = { "standard", "zero", "exempt", "reverse"
 static int
 load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
 {
+	static const char *const keys[] = { "standard", "zero", "exempt", "reverse", NULL };
+
 	memset(out, 0, sizeof *out);
+	if (config_check_keys(cfg, "tax", keys, err, errlen) != 0)
+		return -1;
 	for (int i = 0; i < 4; i++) {
 		const char *v = config_get(cfg, "tax", tax_keys[i]);
 		if (v == NULL) {
@@ -131,9 +135,11 @@ out:
 static int
 load_claims(const config *cfg, exchange_settings *out, char *err, size_t errlen)
 {
-	static const char *const keys[2] = { "billing_plugin", "parts_plugin" };
+	static const char *const keys[3] = { "billing_plugin", "parts_plugin", NULL };
 	char *dest[2] = { out->claims_billing_plugin, out->claims_parts_plugin };
 
+	if (config_check_keys(cfg, "claims", keys, err, errlen) != 0)
+		return -1;
 	for (int i = 0; i < 2; i++) {
 		const char *v = config_get(cfg, "claims", keys[i]);
 		if (v == NULL)
@@ -150,11 +156,14 @@ load_claims(const config *cfg, exchange_settings *out, char *err, size_t errlen)
 int
 exchange_settings_load(const config *cfg, exchange_settings *out, char *err, size_t errlen)
 {
+	static const char *const quote_keys[] = { "valid_days", "secret_file", NULL };
 	const char *days = config_get(cfg, "quotes", "valid_days");
 	const char *file = config_get(cfg, "quotes", "secret_file");
 	char *path = NULL;
 	int rc = -1;
 
+	if (config_check_keys(cfg, "quotes", quote_keys, err, errlen) != 0)
+		return -1;
 	memset(out, 0, sizeof *out);
 	out->limits.max_bytes = cfg->max_body;
 	out->limits.max_depth = cfg->max_xml_depth;

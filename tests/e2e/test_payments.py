@@ -548,6 +548,32 @@ def test_cli(c):
           "10.00 - 4.00 - 6.00: the other dealer owes nothing")
 
 
+def test_concurrent_payments_never_over_allocate(c):
+    """16 payments of 3.00 at once against one 10.00 invoice: exactly
+    10.00 is allocated, the other 38.00 stays unapplied."""
+    import threading
+    number = order(c, OTHER, [("REFLECTOR", "1")])
+    results = []
+
+    def one(i):
+        r = post_payment(c, ("dealer", OTHER), day(0), "3.00", "RACE-%02d" % i)
+        results.append(r)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    receipts = [receipt(r, "a concurrent payment") for r in results]
+    allocated = sum(Decimal(a[2]) for r in receipts for a in r["allocs"] if a[0] == number)
+    eq(allocated, Decimal("10.00"), "the invoice is allocated exactly its amount")
+    eq(sum(Decimal(r["unapplied"]) for r in receipts), Decimal("38.00"), "the rest unapplied")
+    expect_row(aging(c, day(0)), "after the race", OTHER, OTHER, unapplied="38.00",
+               balance="-38.00")
+
+
+test_concurrent_payments_never_over_allocate.timeout = 300
+
+
 def test_still_healthy(c):
     c.srv.healthy("after the payment tests")
     eq(c.srv.ctl("audit", "verify").returncode, 0, "the chain verifies")
