@@ -42,18 +42,21 @@ invoice_free(invoice *inv)
 }
 
 /* Takes the next number of series, holding the series row until the
- * transaction ends. The upsert takes the row's exclusive lock at once (a
- * plain SELECT ... FOR UPDATE after INSERT IGNORE would take a shared lock
- * first, and two issuers upgrading deadlock). */
+ * transaction ends, in one round trip: the upsert takes the row's exclusive
+ * lock at once (a SELECT ... FOR UPDATE after INSERT IGNORE would take a
+ * shared lock first, and two issuers upgrading deadlock) and hands the new
+ * counter back through LAST_INSERT_ID(). Every statement taken while the
+ * row is held delays every other issuer of the series. */
 static int
 next_number(db_conn *db, const char *series, int64_t *seq, char *err, size_t errlen)
 {
 	if (db_exec(db, "INSERT INTO invoice_series (series, next_seq) VALUES (?, 2) "
-	    "ON DUPLICATE KEY UPDATE next_seq = next_seq + 1", "s", series) < 0)
+	    "ON DUPLICATE KEY UPDATE next_seq = LAST_INSERT_ID(next_seq + 1)", "s", series) < 0)
 		return db_fail(db, "numbering", err, errlen);
-	if (db_query_int(db, seq, "SELECT next_seq - 1 FROM invoice_series WHERE series = ?", "s",
-	    series) != 1)
-		return db_fail(db, "numbering", err, errlen);
+	/* 0 when the row was created: this is the series' first number. */
+	*seq = (int64_t)db_last_insert_id(db) - 1;
+	if (*seq < 1)
+		*seq = 1;
 	return 0;
 }
 

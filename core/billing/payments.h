@@ -52,6 +52,7 @@
 
 #define PAYMENT_REFERENCE_MAX 256   /* bytes: 64 characters */
 #define PAYMENT_METHOD_MAX 16
+#define PAYMENT_NOTE_MAX 2000       /* bytes: 500 characters */
 #define PAYMENT_ALLOCATIONS_MAX 1000
 
 /* The refusal codes (*code). */
@@ -104,7 +105,7 @@ typedef struct payment {
 	char currency[4];
 	int64_t amount;                         /* > 0 */
 	char method[PAYMENT_METHOD_MAX + 1];    /* "" means transfer */
-	char note[INVOICE_TEXT_MAX + 1];
+	char note[PAYMENT_NOTE_MAX + 1];
 	char created_by[AGING_PAYER_MAX + 1];   /* the actor */
 	char created_at[32];                    /* UTC, as stored */
 	int64_t allocated;                      /* the sum of allocations */

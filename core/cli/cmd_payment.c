@@ -348,9 +348,9 @@ fill_new(const char *cmd, const pay_args *a, payment *p)
 		fprintf(stderr, "contractctl: --amount %s: %s\n", a->amount, money_status_str(st));
 		return 2;
 	}
-	if (strlen(a->reference) > 64 || (a->note && strlen(a->note) > 400) ||
+	if (strlen(a->reference) > 64 || (a->note && strlen(a->note) > PAYMENT_NOTE_MAX) ||
 	    (a->method && strlen(a->method) > PAYMENT_METHOD_MAX)) {
-		fprintf(stderr, "contractctl: the reference is at most 64 characters, the note 400\n");
+		fprintf(stderr, "contractctl: the reference is at most 64 characters, the note 500\n");
 		return 2;
 	}
 	snprintf(p->reference, sizeof p->reference, "%s", a->reference);
@@ -587,12 +587,13 @@ out:
  * report aging
  * ------------------------------------------------------------------------ */
 
-/* Right-aligns the amounts of column c over rows (padding them to one
- * width), so cli_print_table lines them up by their last digit. */
+/* Right-aligns the amounts of column c under its header (padding them to
+ * one width, at least the header's), so cli_print_table lines them up by
+ * their last digit. */
 static void
-pad_column(char **cells, size_t nrows, size_t ncols, size_t c)
+pad_column(char **cells, size_t nrows, size_t ncols, size_t c, const char *header)
 {
-	size_t w = 0;
+	size_t w = strlen(header);
 
 	for (size_t r = 0; r < nrows; r++)
 		if (strlen(cells[r * ncols + c]) > w)
@@ -674,7 +675,7 @@ cmd_report_aging(cli_ctx *ctx, int argc, char **argv)
 		overdue90 += r->buckets[AGING_OVER_90] > 0;
 	}
 	for (size_t c = 3; c < NC; c++)
-		pad_column(cells, n, NC, c);
+		pad_column(cells, n, NC, c, header[c]);
 	date_format(as_of, d);
 	printf("Aging as of %s%s%s\n\n", d, a.dealer ? ", dealer " : "", a.dealer ? a.dealer : "");
 	cli_print_table(header, (const char *const *)cells, n, NC);

@@ -587,18 +587,8 @@ issue_invoices(doc_job *job, claim_work *w)
 	char err[600];
 	int r;
 
-	if (w->rec.totals.customer_pays > 0) {
-		party_from_customer(&w->cust, &buyer);
-		if (build_claim_customer_invoice(&w->rec, w->lines, w->n, &ctx->settings->tax, &buyer,
-		    ctx->today, &inv) > 0) {
-			char source[96];
-			snprintf(source, sizeof source, "claim:%lld:customer", (long long)w->rec.id);
-			r = action_issue_invoice(job, &inv, source, w->rec.customer_invoice);
-			invoice_free(&inv);
-			if (r != 0)
-				return r;
-		}
-	}
+	/* The settlement (its own series) first: the invoice series row is
+	 * the busiest lock of all, so it is taken last and held shortest. */
 	if (w->rec.totals.warrantor_pays > 0) {
 		r = party_from_dealer(ctx->db, ctx->dealer_id, &ctx->settings->billing, &dealer_party, err,
 		    sizeof err);
@@ -609,6 +599,18 @@ issue_invoices(doc_job *job, claim_work *w)
 			char source[96];
 			snprintf(source, sizeof source, "claim:%lld:settlement", (long long)w->rec.id);
 			r = action_issue_invoice(job, &inv, source, w->rec.settlement_note);
+			invoice_free(&inv);
+			if (r != 0)
+				return r;
+		}
+	}
+	if (w->rec.totals.customer_pays > 0) {
+		party_from_customer(&w->cust, &buyer);
+		if (build_claim_customer_invoice(&w->rec, w->lines, w->n, &ctx->settings->tax, &buyer,
+		    ctx->today, &inv) > 0) {
+			char source[96];
+			snprintf(source, sizeof source, "claim:%lld:customer", (long long)w->rec.id);
+			r = action_issue_invoice(job, &inv, source, w->rec.customer_invoice);
 			invoice_free(&inv);
 			if (r != 0)
 				return r;

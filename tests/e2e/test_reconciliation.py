@@ -13,11 +13,11 @@ The server's today is the real date, so the history is made in two ways:
     credit notes. A claim is decided when it is posted, so the claims'
     created_at is then moved back to a few days after the service date, as
     if each had been decided then;
-  - directly in MariaDB, a few thousand more contracts (sold up to 30
-    months ago, a fifth of them cancelled, some in JPY on a plan of their
-    own), and claims on them with lines under the maker's warranty, the
-    contract and the customer: posting them all through the API takes too
-    long under the sanitizers (about 25 documents a second there).
+  - directly in MariaDB, a thousand more contracts: a third sold up to 30
+    months ago, so the 18-month window opens with unearned balances, a
+    fifth cancelled, some in JPY on a plan of their own (the pricing
+    plugins here price in euros), and claims on them with lines under the
+    maker's warranty, the contract and the customer.
 
 Then, for every month and plan, every month and dealer, and the totals:
 opening + written - earned - cancelled = closing to the cent, each month
@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,11 +50,12 @@ from dealer_docs import text  # noqa: E402
 SEED = 20261122
 DEALERS = ("DLR-0042", "DLR-0107", "DLR-0311")
 EXP = {"EUR": 2, "JPY": 0}
-API_CONTRACTS = 120
-API_CANCELLATIONS = 20
-API_CLAIMS = 30
-SQL_CONTRACTS = 3000
-SQL_CLAIMS = 700
+API_CONTRACTS = 2000
+API_CANCELLATIONS = 300
+API_CLAIMS = 300
+POSTERS = 4
+SQL_CONTRACTS = 1000
+SQL_CLAIMS = 400
 LEDGER = {"receivable": "1400", "vat_payable": "3806", "origin.other": "4950"}
 
 TODAY = dd.today()
@@ -223,9 +225,20 @@ def claim_doc(doc_id, dealer, serial, date, usage, lines):
                "".join(lines)))
 
 
+def post_all(c, docs, tag, what):
+    """Posts (dealer, body) documents from POSTERS threads; returns the
+    reply roots in order. The documents are made beforehand, so the seed
+    alone decides them whatever order the server sees them in."""
+    def one(i):
+        dealer, body = docs[i]
+        return dd.expect_reply(dd.post(c.srv, c.keys[dealer], body), tag, "%s %d" % (what, i))
+    with ThreadPoolExecutor(POSTERS) as pool:
+        return list(pool.map(one, range(len(docs))))
+
+
 def through_the_api(c, rng):
     """Registrations, cancellations and claims posted as a dealer would."""
-    made = []
+    made, docs = [], []
     for i in range(API_CONTRACTS):
         code = rng.choice(sorted(PLANS))
         category, (lo, hi), unit = PLANS[code]
@@ -241,22 +254,25 @@ def through_the_api(c, rng):
                              category=category, purchase=purchase.isoformat(), unit=unit,
                              usage_at_sale=usage, mw_months=24,
                              mw_limit=60000 if unit == "km" else None)
-        r = dd.post(c.srv, c.keys[dealer], dd.registration(
-            "REG-%04d" % i, dealer, asset=asset, plan=dd.plan_xml(code), sale=sale.isoformat()))
-        root = dd.expect_reply(r, "ContractConfirmation", "registration %d (%s)" % (i, code))
-        made.append({"number": text(root, "ContractNumber"), "dealer": dealer, "code": code,
-                     "sale": sale, "purchase": purchase, "serial": serial, "usage": usage})
-    cancelled = set()
+        docs.append((dealer, dd.registration("REG-%04d" % i, dealer, asset=asset,
+                                             plan=dd.plan_xml(code), sale=sale.isoformat())))
+        made.append({"dealer": dealer, "code": code, "sale": sale, "purchase": purchase,
+                     "serial": serial, "usage": usage})
+    for m, root in zip(made, post_all(c, docs, "ContractConfirmation", "registration")):
+        m["number"] = text(root, "ContractNumber")
+    docs, cancelled = [], set()
     for i, m in enumerate(rng.sample(made, API_CANCELLATIONS)):
         day = m["sale"] + datetime.timedelta(days=rng.randint(0, (TODAY - m["sale"]).days))
         reading = m["usage"] + rng.randint(0, 4000) if m["usage"] is not None else None
-        r = dd.post(c.srv, c.keys[m["dealer"]], dd.cancellation(
-            "CXL-%04d" % i, m["dealer"], m["number"], date=day.isoformat(), usage=reading))
-        dd.expect_reply(r, "CancellationConfirmation", "cancellation of %s" % m["number"])
+        docs.append((m["dealer"], dd.cancellation("CXL-%04d" % i, m["dealer"], m["number"],
+                                                  date=day.isoformat(), usage=reading)))
         cancelled.add(m["number"])
+    post_all(c, docs, "CancellationConfirmation", "cancellation")
     cars = [m for m in made if m["code"] == "CLAIM-PT-48" and m["number"] not in cancelled]
     check(cars, "some CLAIM-PT-48 contracts to claim on")
-    moves = []
+    # Each contract's claims one after the other (they use up its limit of
+    # liability in the order they arrive), different contracts at once.
+    per_contract = defaultdict(list)
     for i in range(API_CLAIMS):
         m = rng.choice(cars)
         first = m["sale"] + datetime.timedelta(days=31)
@@ -267,12 +283,21 @@ def through_the_api(c, rng):
         lines = [labor(1, "ENG-0001", rng.choice(["0.5", "1.0", "2.5"])), part(2, "ENG-PUMP")]
         if rng.random() < 0.3:
             lines.append(part(3, "BODY-MIRROR", component="body"))
-        r = dd.post(c.srv, c.keys[m["dealer"]], claim_doc(
-            "CLM-%04d" % i, m["dealer"], m["serial"], day.isoformat(), m["usage"], lines))
-        root = dd.expect_reply(r, "ClaimDecision", "claim %d" % i)
         decided = min(day + datetime.timedelta(days=rng.randint(0, 6)), TODAY)
-        moves.append("UPDATE claims SET created_at = '%s 10:%02d:00' WHERE number = '%s';"
-                     % (decided.isoformat(), i % 60, text(root, "ClaimNumber")))
+        per_contract[m["number"]].append((i, m["dealer"], claim_doc(
+            "CLM-%04d" % i, m["dealer"], m["serial"], day.isoformat(), m["usage"], lines),
+            decided))
+
+    def claims_of(number):
+        out = []
+        for i, dealer, body, decided in per_contract[number]:
+            root = dd.expect_reply(dd.post(c.srv, c.keys[dealer], body), "ClaimDecision",
+                                   "claim %d" % i)
+            out.append("UPDATE claims SET created_at = '%s 10:%02d:00' WHERE number = '%s';"
+                       % (decided.isoformat(), i % 60, text(root, "ClaimNumber")))
+        return out
+    with ThreadPoolExecutor(POSTERS) as pool:
+        moves = [m for part_ in pool.map(claims_of, sorted(per_contract)) for m in part_]
     # As if each claim had been decided a few days after the repair.
     sql_script(c.srv, "\n".join(moves))
     return made

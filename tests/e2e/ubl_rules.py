@@ -151,6 +151,11 @@ class _Doc:
         return (taxable * percent / Decimal(100)).quantize(exp, rounding=ROUND_HALF_UP)
 
 
+def _xpath_round(v):
+    """XPath round(): to the nearest integer, halves toward +infinity."""
+    return (v + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR")
+
+
 def _fmt(v):
     return "none" if v is None else str(v)
 
@@ -181,7 +186,7 @@ def _check_document(d):
     elif d.currency not in CURRENCIES:
         d.fail("BR-CL-04", "currency %s is not in the ISO 4217 code list" % d.currency)
     tax_currency = _text(d.find("cbc:TaxCurrencyCode"))
-    for el in r.iter():
+    for el in r.iter() if d.currency else ():
         if not isinstance(el.tag, str) or not el.tag.endswith("Amount"):
             continue
         cur = el.get("currencyID")
@@ -277,6 +282,7 @@ def _check_lines(d):
         qty = d.find(d.qty_tag, line)
         if qty is None:
             d.fail("BR-22", "%s has no quantity (BT-129)" % where)
+            d.fail("BR-23", "%s has no unit code (BT-130)" % where)
         else:
             d.num(qty, "BR-22", "the quantity of " + where)
             if not qty.get("unitCode"):
@@ -290,6 +296,7 @@ def _check_lines(d):
         price_el = d.find("cac:Price/cbc:PriceAmount", line)
         if price_el is None:
             d.fail("BR-26", "%s has no item net price (BT-146)" % where)
+            d.fail("BR-27", "%s has no item net price, so none that is not negative" % where)
         else:
             price = d.num(price_el, "BR-26", "the price of " + where)
             if price is not None and price < 0:
@@ -371,7 +378,9 @@ def _check_totals(d, lines, allowances):
     tax_totals = [el for el in d.findall("cac:TaxTotal/cbc:TaxAmount")
                   if el.get("currencyID") == d.currency]
     tax_total = None
-    if len(tax_totals) != 1:
+    if not d.currency:
+        pass    # BR-05 says it
+    elif len(tax_totals) != 1:
         d.fail("BR-CO-15", "there are %d VAT totals (BT-110) in %s, not one" % (
             len(tax_totals), d.currency))
     else:
@@ -425,6 +434,8 @@ def _check_breakdown(d, lines, allowances, seller, buyer):
                 if (d.strict and off != 0) or (not d.strict and off >= _ONE):
                     d.fail("BR-CO-17", "the VAT of category %s at %s %% is %s, not %s x %s %% "
                            "= %s" % (cat, percent, tax, taxable, percent, want))
+            elif tax is not None and percent is None and _xpath_round(tax) != 0:
+                d.fail("BR-CO-17", "the VAT of category %s is %s without a rate" % (cat, tax))
         if subtotals and total_el is not None and None not in taxes:
             total = d.amount(total_el, "BR-DEC-13", "the VAT total (BT-110)")
             if total is not None and total != sum(taxes, Decimal(0)):
@@ -433,7 +444,13 @@ def _check_breakdown(d, lines, allowances, seller, buyer):
     if not groups:
         d.fail("BR-CO-18", "the document has no VAT breakdown (BG-23)")
 
-    seller_vat = _vat_id(d, seller)
+    # x-02 accept the seller's VAT identifier (BT-31) or tax registration
+    # identifier (BT-32, a PartyTaxScheme of another scheme), or the tax
+    # representative's VAT identifier (BT-63).
+    seller_vat = _vat_id(d, d.find("cac:TaxRepresentativeParty"))
+    if seller is not None:
+        seller_vat = seller_vat or any(
+            _text(el) for el in d.findall("cac:PartyTaxScheme/cbc:CompanyID", seller))
     buyer_ids = _vat_id(d, buyer) or (
         _text(d.find("cac:PartyLegalEntity/cbc:CompanyID", buyer)) if buyer is not None else "")
     names = {"S": "standard rated", "Z": "zero rated", "E": "exempt", "AE": "reverse charge"}
@@ -478,7 +495,7 @@ def _check_breakdown(d, lines, allowances, seller, buyer):
             adjust = sum((a if ch else -a) for ch, c, p, a in allowances
                          if c == cat and (cat != "S" or p == percent))
             want = sum((n for n in mine if n is not None), Decimal(0)) + adjust
-            if taxable is not None:
+            if taxable is not None and (percent is not None or cat != "S"):
                 if not has:
                     d.fail("BR-S-08", "a VAT breakdown of category S at %s %% has no line at "
                            "that rate" % _fmt(percent))
@@ -488,7 +505,9 @@ def _check_breakdown(d, lines, allowances, seller, buyer):
                                cat, " at %s %%" % percent if cat == "S" else "", taxable, want))
             if tax is not None and cat != "S" and tax != 0:
                 d.fail("BR-%s-09" % cat, "the VAT of category %s is %s, not 0" % (cat, tax))
-            if tax is not None and taxable is not None and percent is not None and cat == "S":
+            if cat == "S" and percent is None:
+                d.fail("BR-S-09", "a standard-rated VAT breakdown without a rate")
+            elif tax is not None and taxable is not None and cat == "S":
                 want_tax = d.tax_of(taxable, percent)
                 if (d.strict and tax != want_tax) or abs(abs(tax) - abs(want_tax)) >= _ONE:
                     d.fail("BR-S-09", "the VAT at %s %% is %s, not %s x %s %% = %s" % (
