@@ -1,6 +1,7 @@
 /* invoice — names and small helpers of the invoice model (see invoice.h). */
 #include "billing/invoice.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int64_t
@@ -65,4 +66,14 @@ const char *
 invoice_unit_for_kind(cd_line_kind kind)
 {
 	return kind == CD_LINE_LABOR ? "HUR" : "C62";
+}
+
+void
+invoice_free(invoice *inv)
+{
+	if (inv == NULL)
+		return;
+	free(inv->lines);
+	inv->lines = NULL;
+	inv->nlines = 0;
 }

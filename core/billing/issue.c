@@ -31,16 +31,6 @@ db_fail(db_conn *db, const char *what, char *err, size_t errlen)
 	return -1;
 }
 
-void
-invoice_free(invoice *inv)
-{
-	if (inv == NULL)
-		return;
-	free(inv->lines);
-	inv->lines = NULL;
-	inv->nlines = 0;
-}
-
 /* Takes the next number of series, holding the series row until the
  * transaction ends, in one round trip: the upsert takes the row's exclusive
  * lock at once (a SELECT ... FOR UPDATE after INSERT IGNORE would take a

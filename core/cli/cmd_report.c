@@ -40,6 +40,7 @@ report_usage(FILE *f)
 	    "loss-ratio  earned premium, claims incurred and incurred / earned per month\n"
 	    "invoices    the invoice register (credit notes negative)\n"
 	    "journal     general-ledger entries, each balanced; accounts from [ledger]\n"
+	    "aging       open receivables by age: contractctl report aging --help\n"
 	    "Both ends of the range are included. See contractctl(1).\n");
 }
 
@@ -250,7 +251,8 @@ cmd_report(cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "contractctl: %s\n", err);
 		return 2;
 	}
-	if (ledger_accounts_load(ctx->cfg, &accounts, err, sizeof err) != 0) {
+	if (kind == REPORT_JOURNAL &&
+	    ledger_accounts_load(ctx->cfg, &accounts, err, sizeof err) != 0) {
 		fprintf(stderr, "contractctl: %s\n", err);
 		return 1;
 	}
@@ -264,7 +266,8 @@ cmd_report(cli_ctx *ctx, int argc, char **argv)
 	} else {
 		sink = (report_sink){ table_columns, table_cells, &tab };
 	}
-	rc = report_run(ctx->db, &rq, &accounts, &sink, err, sizeof err);
+	rc = report_run(ctx->db, &rq, kind == REPORT_JOURNAL ? &accounts : NULL, &sink, err,
+	    sizeof err);
 	if (rc == 0 && strcmp(format, "table") == 0)
 		table_print(&tab);
 	if (fflush(stdout) != 0 || csv.failed) {

@@ -1,24 +1,24 @@
 /* ledger — the general-ledger accounts ([ledger] in contractd.conf) and
  * balanced journal entries: pure functions.
  *
- *   [ledger]
- *   receivable = 1200          ; invoices' totals (credit notes: reversed)
- *   claims_payable = 1600      ; what the warrantor owes dealers for claims
- *   vat_payable = 1776         ; invoices' tax
- *   unearned_revenue = 2400    ; contract sales, until earned
- *   core_deposits = 2450       ; refundable core deposits on parts
- *   revenue_contracts = 4000   ; contract prices as earned, month by month
- *   cancellations = 4050       ; unearned released on cancellation, less refunds
- *   revenue_parts = 4100       ; parts sold (claims, repairs, parts orders)
- *   revenue_labor = 4200       ; labor and travel
- *   revenue_fees = 4300        ; fees and deductibles
- *   discounts = 4400           ; discount lines
- *   revenue_other = 4900       ; invoices of any other origin
- *   claims_expense = 5000      ; claims paid by service contracts
- *   warranty_expense = 5100    ; claims paid under the manufacturer's warranty
- *   suspense = 9999            ; an invoice whose lines do not add up (never expected)
- *   origin.NAME = ACCOUNT      ; every line of invoices of origin NAME
- *                              ; ("remittance", "other", ...) to ACCOUNT
+ *   [ledger]                   key and default: what it books
+ *   receivable = 1200          invoices' totals (credit notes: reversed)
+ *   claims_payable = 1600      what the warrantor owes dealers for claims
+ *   vat_payable = 1776         invoices' tax
+ *   unearned_revenue = 2400    contract sales, until earned
+ *   core_deposits = 2450       refundable core deposits on parts
+ *   revenue_contracts = 4000   contract prices as earned, month by month
+ *   cancellations = 4050       unearned released on cancellation, less refunds
+ *   revenue_parts = 4100       parts sold (claims, repairs, parts orders)
+ *   revenue_labor = 4200       labor and travel
+ *   revenue_fees = 4300        fees and deductibles
+ *   discounts = 4400           discount lines
+ *   revenue_other = 4900       invoices of any other origin
+ *   claims_expense = 5000      claims paid by service contracts
+ *   warranty_expense = 5100    claims paid under the manufacturer's warranty
+ *   suspense = 9999            an invoice whose lines do not add up (never expected)
+ *   origin.NAME = ACCOUNT      no default: every line of invoices of origin
+ *                              NAME ("remittance", "other", ...) to ACCOUNT
  *
  * Every key is optional (the defaults above). An account is 1-32 of
  * letters, digits, space and . _ : / -. A key [ledger] does not know is

@@ -42,7 +42,9 @@
 #include "reports/ledger.h"
 #include "storage/db.h"
 
-#define REPORT_PAGE 5000
+#ifndef REPORT_PAGE
+#define REPORT_PAGE 5000             /* rows per page (-DREPORT_PAGE=7 to test paging) */
+#endif
 #define REPORT_MAX_MONTHS 120      /* revenue and loss-ratio: ten years at most */
 #define REPORT_MAX_DAYS 3700       /* invoices and journal: about ten years */
 

@@ -50,11 +50,10 @@ def setup():
 # ---------------------------------------------------------------------------
 
 def _tree(doc):
-    root = ET.fromstring(doc)
-    return root, None
+    return ET.fromstring(doc)
 
 
-def _bytes(root, _ns):
+def _bytes(root):
     """The document again; the root's namespace gets a prefix (inv:, cn:),
     which changes nothing for a namespace-aware reader."""
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -63,11 +62,11 @@ def _bytes(root, _ns):
 def edit(doc, path, fn):
     """A copy of doc with fn(element) applied to the first element at path
     (ElementTree path with the cac/cbc prefixes)."""
-    root, ns = _tree(doc)
+    root = _tree(doc)
     el = root.find(path, NS)
     check(el is not None, "no %s in the sample" % path)
     fn(el)
-    return _bytes(root, ns)
+    return _bytes(root)
 
 
 def bump(doc, path, by="0.01"):
@@ -78,13 +77,13 @@ def bump(doc, path, by="0.01"):
 
 def remove(doc, parent_path, child_path):
     """A copy of doc without the first child_path under parent_path."""
-    root, ns = _tree(doc)
+    root = _tree(doc)
     parent = root if parent_path == "." else root.find(parent_path, NS)
     check(parent is not None, "no %s in the sample" % parent_path)
     child = parent.find(child_path, NS)
     check(child is not None, "no %s under %s in the sample" % (child_path, parent_path))
     parent.remove(child)
-    return _bytes(root, ns)
+    return _bytes(root)
 
 
 def remove_path(doc, path):
@@ -96,7 +95,7 @@ def remove_path(doc, path):
 def subtotal_of(doc, category, percent=None):
     """The path of the VAT breakdown of category (and percent) in doc:
     "cac:TaxTotal/cac:TaxSubtotal[2]"."""
-    root, _ = _tree(doc)
+    root = _tree(doc)
     for i, st in enumerate(root.findall("cac:TaxTotal/cac:TaxSubtotal", NS), 1):
         if st.findtext("cac:TaxCategory/cbc:ID", None, NS) == category and (
                 percent is None or st.findtext("cac:TaxCategory/cbc:Percent", None, NS) == percent):
@@ -132,21 +131,21 @@ def test_every_sample_keeps_the_rules(samples):
 
 
 def test_samples_show_what_they_are_for(samples):
-    root, _ = _tree(samples["credit-note"])
+    root = _tree(samples["credit-note"])
     eq(root.tag, "{%s}CreditNote" % ubl_rules.NS_CREDIT_NOTE, "credit note root")
     eq(root.findtext("cbc:CreditNoteTypeCode", None, NS), "381", "credit note type code")
     eq(root.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", None, NS),
        "INV-2026-000042", "the invoice it corrects")
-    root, _ = _tree(samples["jpy"])
+    root = _tree(samples["jpy"])
     eq(root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", None, NS), "23173",
        "yen without decimals")
-    root, _ = _tree(samples["bhd"])
+    root = _tree(samples["bhd"])
     eq(root.findtext("cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount", None, NS), "24.43",
        "dinar in hundredths")
-    root, _ = _tree(samples["reverse-charge"])
+    root = _tree(samples["reverse-charge"])
     eq(root.findtext("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode",
                      None, NS), "VATEX-EU-AE", "reverse charge code")
-    root, _ = _tree(samples["eur-many-lines"])
+    root = _tree(samples["eur-many-lines"])
     eq(root.findtext("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/"
                      "cbc:RegistrationName", None, NS),
        "Müller & Söhne Garantie <GmbH>", "escaped text comes back")
