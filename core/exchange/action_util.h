@@ -11,6 +11,9 @@
 #include <libxml/tree.h>
 
 #include "base/date.h"
+#include "domain/contract.h"
+#include "domain/coverage.h"
+#include "domain/plan.h"
 #include "exchange/actions.h"
 
 /* Hands a finished reply document (tree, or text the job takes over) to
@@ -23,6 +26,13 @@ void action_set_reply_text(doc_job *job, char *text, size_t len, const char *typ
  * pairs: key, value, ..., NULL. */
 void action_set_audit(doc_job *job, const char *action, const char *entity,
     const char *entity_id, ...);
+/* The coverage facts (coverage.h) of n contracts and their plans: cc[i]
+ * for contract i, whose covered components point into comps[i], which
+ * action_coverage_contracts_free releases (with comps itself). */
+void action_coverage_contracts(const contract *cs, plan *const *plans, size_t n,
+    coverage_contract *cc, const char ***comps);
+void action_coverage_contracts_free(const char ***comps, size_t n);
+
 struct invoice;
 /* Issues inv for source in the document's transaction (invoice_issue puts
  * its UBL in the buyer dealer's outbox); number receives the invoice number (also when

@@ -109,6 +109,39 @@ action_db_failed(doc_job *job, const char *what, const char *err)
 	return -1;
 }
 
+void
+action_coverage_contracts(const contract *cs, plan *const *plans, size_t n,
+    coverage_contract *cc, const char ***comps)
+{
+	for (size_t i = 0; i < n; i++) {
+		const contract *c = &cs[i];
+		const plan *p = plans[i];
+		cc[i].state = c->state;
+		cc[i].sale_date = c->sale_date;
+		cc[i].start_date = c->terms.start_date;
+		cc[i].end_date = c->terms.end_date;
+		cc[i].waiting_ends = c->terms.waiting_ends;
+		cc[i].cancelled_on = c->cancelled_on;
+		cc[i].has_usage_limit = c->terms.has_usage_limit;
+		cc[i].end_usage = c->terms.end_usage;
+		cc[i].starts_at_usage = c->terms.starts_at_usage;
+		cc[i].liability_left = c->terms.liability_limit - c->claims_paid;
+		comps[i] = xcalloc(p->ncomponents + 1, sizeof *comps[i]);
+		for (size_t k = 0; k < p->ncomponents; k++)
+			comps[i][k] = p->components[k];
+		cc[i].components = comps[i];
+		cc[i].ncomponents = p->ncomponents;
+	}
+}
+
+void
+action_coverage_contracts_free(const char ***comps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(comps[i]);
+	free(comps);
+}
+
 int
 action_issue_invoice(doc_job *job, invoice *inv, const char *source, char number[33])
 {
@@ -850,25 +883,7 @@ coverage_answer_doc(const exchange_ctx *ctx, const coverage_facts *f, const char
 		ca.mw_months = f->a.mw_months;
 		ca.mw_usage_limit = f->a.mw_usage_limit;
 	}
-	for (size_t i = 0; i < f->n; i++) {
-		const contract *c = &f->contracts[i];
-		const plan *p = f->plans[i];
-		cc[i].state = c->state;
-		cc[i].sale_date = c->sale_date;
-		cc[i].start_date = c->terms.start_date;
-		cc[i].end_date = c->terms.end_date;
-		cc[i].waiting_ends = c->terms.waiting_ends;
-		cc[i].cancelled_on = c->cancelled_on;
-		cc[i].has_usage_limit = c->terms.has_usage_limit;
-		cc[i].end_usage = c->terms.end_usage;
-		cc[i].starts_at_usage = c->terms.starts_at_usage;
-		cc[i].liability_left = c->terms.liability_limit - c->claims_paid;
-		comps[i] = xcalloc(p->ncomponents + 1, sizeof *comps[i]);
-		for (size_t k = 0; k < p->ncomponents; k++)
-			comps[i][k] = p->components[k];
-		cc[i].components = comps[i];
-		cc[i].ncomponents = p->ncomponents;
-	}
+	action_coverage_contracts(f->contracts, f->plans, f->n, cc, comps);
 	res = coverage_decide(&ca, cc, f->n, &q);
 	if (!f->have_asset)
 		res.reason = REASON_UNKNOWN_ASSET;
@@ -897,9 +912,7 @@ coverage_answer_doc(const exchange_ctx *ctx, const coverage_facts *f, const char
 		    cc[res.contract].liability_left : 0, c->price.currency);
 	}
 	out = xw_finish(doc, len);
-	for (size_t i = 0; i < f->n; i++)
-		free(comps[i]);
-	free(comps);
+	action_coverage_contracts_free(comps, f->n);
 	free(cc);
 	return out;
 }

@@ -193,27 +193,11 @@ decide_coverage(doc_job *job, claim_work *w, char *err, size_t errlen)
 		ca.mw_months = w->a.mw_months;
 		ca.mw_usage_limit = w->a.mw_usage_limit;
 	}
+	action_coverage_contracts(w->contracts, w->plans, n, cc, comps);
 	for (size_t i = 0; i < n; i++) {
-		const contract *c = &w->contracts[i];
-		const plan *p = w->plans[i];
-		cc[i].state = c->state;
-		cc[i].sale_date = c->sale_date;
-		cc[i].start_date = c->terms.start_date;
-		cc[i].end_date = c->terms.end_date;
-		cc[i].waiting_ends = c->terms.waiting_ends;
-		cc[i].cancelled_on = c->cancelled_on;
-		cc[i].has_usage_limit = c->terms.has_usage_limit;
-		cc[i].end_usage = c->terms.end_usage;
-		cc[i].starts_at_usage = c->terms.starts_at_usage;
-		cc[i].liability_left = c->terms.liability_limit - c->claims_paid;
-		comps[i] = xcalloc(p->ncomponents + 1, sizeof *comps[i]);
-		for (size_t k = 0; k < p->ncomponents; k++)
-			comps[i][k] = p->components[k];
-		cc[i].components = comps[i];
-		cc[i].ncomponents = p->ncomponents;
-		starts[i] = c->terms.start_date;
-		start_usage[i] = c->terms.start_usage;
-		ids[i] = c->id;
+		starts[i] = w->contracts[i].terms.start_date;
+		start_usage[i] = w->contracts[i].terms.start_usage;
+		ids[i] = w->contracts[i].id;
 	}
 	if (maintenance_services_load(job->ctx->db, ids, n, &services, &which, &nservices, err,
 	    errlen) != 0)
@@ -231,9 +215,7 @@ decide_coverage(doc_job *job, claim_work *w, char *err, size_t errlen)
 			w->lines[i].reason = REASON_UNKNOWN_ASSET;
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(comps[i]);
-	free(comps);
+	action_coverage_contracts_free(comps, n);
 	free(cc);
 	free(starts);
 	free(start_usage);

@@ -100,6 +100,12 @@ typedef struct exchange_reply {
 } exchange_reply;
 
 void exchange_reply_free(exchange_reply *r);
+/* Reads a request body that must be a document of type (a
+ * CreditNoteRequest, a Payment, ...): the hardened parser, the root, the
+ * schema. Returns the document for the caller to free, or NULL with out
+ * set to the error (400, or 413 when too large). */
+xmlDocPtr exchange_read_request(const exchange_ctx *ctx, const char *type, const char *body,
+    size_t len, exchange_reply *out);
 /* Sets r to an Error document (code, message, optional path). */
 void exchange_reply_error(exchange_reply *r, int status, const char *code, const char *path,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));

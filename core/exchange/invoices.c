@@ -10,7 +10,6 @@
 #include "domain/claim_store.h"
 #include "domain/contract.h"
 #include "storage/audit.h"
-#include "xml/schema.h"
 #include "base/buf.h"
 #include "base/xalloc.h"
 
@@ -40,42 +39,6 @@ exchange_invoice(const exchange_ctx *ctx, const char *number, exchange_reply *ou
 		out->status = 200;
 }
 
-/* Parses and validates a finance request body against its schema; on
- * failure sets out to the first problem (every one is counted). */
-static xmlDocPtr
-read_request(const exchange_ctx *ctx, const char *type, const char *body, size_t len,
-    exchange_reply *out)
-{
-	xml_problem prob, probs[16];
-	size_t n = 0;
-	xmlDocPtr doc = xml_parse_untrusted(body, len, &ctx->settings->limits, &prob);
-	xmlNodePtr root;
-
-	if (doc == NULL) {
-		exchange_reply_error(out, strcmp(prob.code, "too-large") == 0 ? 413 : 400, prob.code,
-		    prob.path, "%s", prob.message);
-		return NULL;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (root == NULL || strcmp((const char *)root->name, type) != 0) {
-		exchange_reply_error(out, 400, "unexpected-document", "/", "expected a %s document",
-		    type);
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	if (xml_validate(xml_schema_for_root(type), doc, probs, 16, &n) != 0 || n > 0) {
-		if (n == 0)
-			exchange_reply_error(out, 400, "invalid-document", "/", "the %s is not valid",
-			    type);
-		else
-			exchange_reply_error(out, 400, probs[0].code, probs[0].path, "%s%s",
-			    probs[0].message, n > 1 ? " (and more problems)" : "");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 void
 exchange_credit_note(const exchange_ctx *ctx, const char *number, const char *body, size_t len,
     exchange_reply *out)
@@ -94,7 +57,7 @@ exchange_credit_note(const exchange_ctx *ctx, const char *number, const char *bo
 	memset(&cn, 0, sizeof cn);
 	buf_init(&detail, 0);
 	problems_init(&pl, "/CreditNoteRequest");
-	if ((doc = read_request(ctx, "CreditNoteRequest", body, len, out)) == NULL)
+	if ((doc = exchange_read_request(ctx, "CreditNoteRequest", body, len, out)) == NULL)
 		return;
 	root = xmlDocGetRootElement(doc);
 	r = invoice_load(ctx->db, number, NULL, false, &orig, err, sizeof err);

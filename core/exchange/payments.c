@@ -19,43 +19,6 @@ db_unavailable(exchange_reply *out, const char *err)
 	exchange_reply_error(out, 503, "database-unavailable", NULL, "%s", err);
 }
 
-/* Parses a finance request body and validates it against the schema of
- * type; on failure sets out (400, 413) and returns NULL. (As invoices.c
- * reads a CreditNoteRequest.) */
-static xmlDocPtr
-read_request(const exchange_ctx *ctx, const char *type, const char *body, size_t len,
-    exchange_reply *out)
-{
-	xml_problem prob, probs[16];
-	size_t n = 0;
-	xmlDocPtr doc = xml_parse_untrusted(body, len, &ctx->settings->limits, &prob);
-	xmlNodePtr root;
-
-	if (doc == NULL) {
-		exchange_reply_error(out, strcmp(prob.code, "too-large") == 0 ? 413 : 400, prob.code,
-		    prob.path, "%s", prob.message);
-		return NULL;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (root == NULL || strcmp((const char *)root->name, type) != 0) {
-		exchange_reply_error(out, 400, "unexpected-document", "/", "expected a %s document",
-		    type);
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	if (xml_validate(xml_schema_for_root(type), doc, probs, 16, &n) != 0 || n > 0) {
-		if (n == 0)
-			exchange_reply_error(out, 400, "invalid-document", "/", "the %s is not valid",
-			    type);
-		else
-			exchange_reply_error(out, 400, probs[0].code, probs[0].path, "%s%s",
-			    probs[0].message, n > 1 ? " (and more problems)" : "");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	return doc;
-}
-
 /* A refusal of billing/payments.c as an answer. */
 static void
 refused(exchange_reply *out, const char *code, const char *err)
@@ -207,7 +170,7 @@ exchange_payment_post(const exchange_ctx *ctx, const char *body, size_t len,
 	memset(out, 0, sizeof *out);
 	memset(&p, 0, sizeof p);
 	problems_init(&pl, "/Payment");
-	if ((doc = read_request(ctx, "Payment", body, len, out)) == NULL)
+	if ((doc = exchange_read_request(ctx, "Payment", body, len, out)) == NULL)
 		goto done;
 	root = xmlDocGetRootElement(doc);
 	payer = xr_child(root, "Payer");
@@ -295,7 +258,7 @@ exchange_payment_apply(const exchange_ctx *ctx, const char *id_text, const char 
 		exchange_reply_error(out, 404, "not-found", NULL, "there is no payment %s", id_text);
 		goto done;
 	}
-	if ((doc = read_request(ctx, "PaymentApplication", body, len, out)) == NULL)
+	if ((doc = exchange_read_request(ctx, "PaymentApplication", body, len, out)) == NULL)
 		goto done;
 	r = payment_load(ctx->db, id, NULL, &cur, err, sizeof err);
 	if (r <= 0) {
@@ -343,7 +306,7 @@ exchange_refund_post(const exchange_ctx *ctx, const char *number, const char *bo
 	memset(out, 0, sizeof *out);
 	memset(&p, 0, sizeof p);
 	problems_init(&pl, "/Refund");
-	if ((doc = read_request(ctx, "Refund", body, len, out)) == NULL)
+	if ((doc = exchange_read_request(ctx, "Refund", body, len, out)) == NULL)
 		goto done;
 	root = xmlDocGetRootElement(doc);
 	xr_date(root, "PaidDate", &p.received_date, &pl, "PaidDate");

@@ -5,7 +5,6 @@
 #include "exchange/xmlread.h"
 #include "exchange/xmlwrite.h"
 #include "billing/runs.h"
-#include "xml/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +48,6 @@ void
 exchange_billing_run_post(const exchange_ctx *ctx, const char *body, size_t len,
     exchange_reply *out, int64_t *run_id)
 {
-	xml_problem prob, probs[8];
-	size_t n = 0;
 	xmlDocPtr doc;
 	xmlNodePtr root;
 	run_status st;
@@ -61,23 +58,9 @@ exchange_billing_run_post(const exchange_ctx *ctx, const char *body, size_t len,
 
 	memset(out, 0, sizeof *out);
 	*run_id = 0;
-	if ((doc = xml_parse_untrusted(body, len, &ctx->settings->limits, &prob)) == NULL) {
-		exchange_reply_error(out, strcmp(prob.code, "too-large") == 0 ? 413 : 400, prob.code,
-		    prob.path, "%s", prob.message);
+	if ((doc = exchange_read_request(ctx, "BillingRunRequest", body, len, out)) == NULL)
 		return;
-	}
 	root = xmlDocGetRootElement(doc);
-	if (root == NULL || strcmp((const char *)root->name, "BillingRunRequest") != 0) {
-		exchange_reply_error(out, 400, "unexpected-document", "/",
-		    "expected a BillingRunRequest document");
-		goto out;
-	}
-	if (xml_validate(xml_schema_for_root("BillingRunRequest"), doc, probs, 8, &n) != 0 ||
-	    n > 0) {
-		exchange_reply_error(out, 400, n ? probs[0].code : "invalid-document",
-		    n ? probs[0].path : "/", "%s", n ? probs[0].message : "not a valid request");
-		goto out;
-	}
 	xr_text(root, "Period", period, sizeof period);
 	xr_text(root, "DealerId", dealer, sizeof dealer);
 	xr_bool(root, "DryRun", &dry);
