@@ -218,6 +218,37 @@ build_contract_sale(const contract *c, const char *plan_name, const invoice_part
 }
 
 size_t
+build_installment(const contract *c, const char *plan_name, int k, date_t today, invoice *out)
+{
+	int64_t ones[60], parts[60];
+	char name[INVOICE_TEXT_MAX + 1];
+	invoice_party buyer;
+	invoice_line *l;
+	int n = c->installments;
+
+	if (n < 2 || n > 60 || k < 1 || k > n)
+		return 0;
+	for (int i = 0; i < n; i++)
+		ones[i] = 1;
+	if (money_allocate(c->price.net, ones, (size_t)n, parts) != MONEY_OK)
+		return 0;
+	start(out, INVOICE_COMMERCIAL, ORIGIN_CONTRACT_SALE, c->price.currency, today, 1);
+	snprintf(name, sizeof name, "Service contract %s: %s, %s, installment %d of %d", c->number,
+	    plan_name, c->asset.serial, k, n);
+	l = add(out, CD_LINE_FEE, c->plan_code, name, NULL, 0, parts[k - 1],
+	    c->price.tax_category, NULL);
+	l->tax_rate = c->price.tax_rate;
+	party_from_customer(&c->owner, &buyer);
+	out->buyer = buyer;
+	snprintf(out->dealer_id, sizeof out->dealer_id, "%s", c->dealer_id);
+	snprintf(out->buyer_reference, sizeof out->buyer_reference, "%s", c->number);
+	snprintf(out->contract_reference, sizeof out->contract_reference, "%s", c->number);
+	snprintf(out->note, sizeof out->note, "Installment %d of %d, sold by dealer %s", k, n,
+	    c->dealer_id);
+	return 1;
+}
+
+size_t
 build_cancellation_credit(const contract *c, const invoice *sale, int64_t refund_net,
     const invoice_party *buyer, date_t today, invoice *out)
 {

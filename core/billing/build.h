@@ -11,7 +11,8 @@
  *   parts order               an invoice to the dealer (ORIGIN_PARTS_ORDER): the
  *                             priced lines as the parts plugin gave them
  *   contract sale             an invoice to the contract's buyer
- *                             (ORIGIN_CONTRACT_SALE): the contract's price
+ *                             (ORIGIN_CONTRACT_SALE): the contract's price,
+ *                             or one installment of it (runs.h)
  *   cancellation              a credit note to the buyer (ORIGIN_CANCELLATION)
  *                             referencing the sale invoice: the refund
  *
@@ -54,6 +55,10 @@ size_t build_parts_invoice(const char *dealer_id, const char *order_number,
     const tax_rates *rates, const invoice_party *dealer_party, date_t today, invoice *out);
 size_t build_contract_sale(const contract *c, const char *plan_name, const invoice_party *buyer,
     date_t today, invoice *out);
+/* Installment k (1..N) of a contract paid in N installments, to its
+ * buyer: its price split into N parts that add up to it exactly. */
+size_t build_installment(const contract *c, const char *plan_name, int k, date_t today,
+    invoice *out);
 size_t build_cancellation_credit(const contract *c, const invoice *sale, int64_t refund_net,
     const invoice_party *buyer, date_t today, invoice *out);
 

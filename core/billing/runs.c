@@ -2,6 +2,8 @@
 #include "billing/runs.h"
 #include "billing/build.h"
 #include "billing/issue.h"
+#include "domain/contract.h"
+#include "domain/plan.h"
 #include "storage/audit.h"
 #include "storage/dealers.h"
 #include "base/buf.h"
@@ -14,12 +16,21 @@
 /* How many times an item's transaction is tried (deadlocks, Galera). */
 #define RUN_TXN_ATTEMPTS 5
 
-static const char *const kind_names[] = { "remittance", "chargeback" };
+static const char *const kind_names[] = { "remittance", "chargeback", "installment" };
 
 const char *
 run_kind_name(run_kind k)
 {
-	return kind_names[k == RUN_CHARGEBACK];
+	return (unsigned)k < 3 ? kind_names[k] : kind_names[0];
+}
+
+run_kind
+run_kind_parse(const char *s)
+{
+	for (int k = 0; k < 3; k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return (run_kind)k;
+	return RUN_REMITTANCE;
 }
 
 int
@@ -64,7 +75,7 @@ static int
 plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_lines,
     run_item **out, size_t *n, char *err, size_t errlen)
 {
-	static const char *const sql[2] = {
+	static const char *const sql[3] = {
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
 		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
 		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE sale_date >= ? AND "
@@ -76,14 +87,24 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 		"k.id = x.contract_id WHERE x.cancellation_date >= ? AND x.cancellation_date < ? "
 		"AND x.commission_chargeback > 0 AND (? IS NULL OR k.dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
+		/* Installments: contracts sold before the period's end, whose
+		 * installments reach into it, and not cancelled (a cancellation
+		 * settles what is left). ? + 0 keeps the period's first day. */
+		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
+		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
+		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE installments > 1 AND "
+		"sale_date < ? AND PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), "
+		"EXTRACT(YEAR_MONTH FROM sale_date)) < installments AND cancelled_on IS NULL "
+		"AND (? IS NULL OR dealer_id = ?)) t "
+		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 	};
 	size_t cap = 16;
 
 	*out = xcalloc(cap, sizeof **out);
 	*n = 0;
-	for (int k = 0; k < 2; k++) {
-		db_rows *r = db_query(db, sql[k], "dDDss", max_lines, from, to, dealer_id,
-		    dealer_id);
+	for (int k = 0; k < 3; k++) {
+		db_rows *r = db_query(db, sql[k], "dDDss", max_lines, k == 2 ? to : from,
+		    k == 2 ? from : to, dealer_id, dealer_id);
 		int more;
 		if (r == NULL)
 			return fail(db, "planning the run", err, errlen);
@@ -291,6 +312,82 @@ typedef struct item_txn {
 	size_t errlen;
 } item_txn;
 
+/* The installment invoices of an item: one to the buyer of each contract of
+ * its id range that owes the period's installment. Issues them, setting
+ * *issued to the number issued now (those issued before count as done) and
+ * last to the last number; or, with dry set, only adds each one's amounts
+ * to the item (a preview). Returns 0, ISSUE_REFUSED or -1. */
+static int
+installments(db_conn *db, const billing_settings *bs, const char *period, run_item *it,
+    bool dry, int *issued, char last[INVOICE_NUMBER_MAX + 1], char *err, size_t errlen)
+{
+	date_t from, to;
+	db_rows *r;
+	char (*numbers)[33] = NULL;
+	int *ks = NULL, rc = 0, more;
+	size_t n = 0;
+
+	*issued = 0;
+	run_period_parse(period, &from, &to);
+	r = db_query(db, "SELECT number, PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), "
+	    "EXTRACT(YEAR_MONTH FROM sale_date)) + 1 FROM contracts WHERE dealer_id = ? AND "
+	    "currency = ? AND id BETWEEN ? AND ? AND installments > 1 AND sale_date < ? AND "
+	    "PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), EXTRACT(YEAR_MONTH FROM sale_date)) < "
+	    "installments AND cancelled_on IS NULL ORDER BY id", "DssiiDD", from, it->dealer_id,
+	    it->currency, it->first_id, it->last_id, to, from);
+	if (r == NULL)
+		return fail(db, "reading the installments", err, errlen);
+	numbers = xcalloc(db_rows_count(r) + 1, sizeof *numbers);
+	ks = xcalloc(db_rows_count(r) + 1, sizeof *ks);
+	while ((more = db_rows_next(r)) == 1) {
+		snprintf(numbers[n], sizeof numbers[n], "%s", db_rows_str(r, 0));
+		ks[n++] = (int)db_rows_int(r, 1);
+	}
+	db_rows_free(r);
+	if (more < 0)
+		rc = fail(db, "reading the installments", err, errlen);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		contract c;
+		plan *p = NULL;
+		invoice inv;
+		char source[96], *ubl = NULL;
+		size_t len;
+		if (contract_find(db, NULL, numbers[i], false, &c, err, errlen) != 1 ||
+		    plan_load(db, c.plan_code, c.plan_version, &p, err, errlen) != 1) {
+			rc = -1;
+			break;
+		}
+		if (build_installment(&c, p->name, ks[i], date_today(), &inv) == 0) {
+			plan_free(p);
+			continue;
+		}
+		plan_free(p);
+		snprintf(source, sizeof source, "installment:%lld:%d", (long long)c.id, ks[i]);
+		if (dry) {
+			if ((rc = invoice_compute_totals(&inv, err, errlen)) == 0) {
+				it->lines++;
+				it->net += inv.totals.tax_exclusive;
+				it->tax += inv.totals.tax_total;
+				it->total += inv.totals.tax_inclusive;
+			}
+			invoice_free(&inv);
+			continue;
+		}
+		rc = invoice_issue(db, bs, &inv, source, &ubl, &len, err, errlen);
+		free(ubl);
+		if (rc == 0)
+			++*issued;
+		if (rc == 0 || rc == ISSUE_EXISTS) {
+			snprintf(last, INVOICE_NUMBER_MAX + 1, "%s", inv.number);
+			rc = 0;
+		}
+		invoice_free(&inv);
+	}
+	free(numbers);
+	free(ks);
+	return rc;
+}
+
 static int
 item_in_txn(db_conn *db, void *arg)
 {
@@ -313,11 +410,22 @@ item_in_txn(db_conn *db, void *arg)
 		return fail(db, "reading the run item", t->err, t->errlen);
 	if (strcmp(state, "pending") != 0)
 		return 0;
-	if (item_invoice(db, t->bs, t->period, &t->it, &inv, t->err, t->errlen) != 0)
-		return -1;
-	item_source(t->period, &t->it, source);
-	rc = invoice_issue(db, t->bs, &inv, source, &ubl, &len, t->err, t->errlen);
-	free(ubl);
+	if (t->it.kind == RUN_INSTALLMENT) {
+		int issued;
+		memset(&inv, 0, sizeof inv);
+		if ((rc = installments(db, t->bs, t->period, &t->it, false, &issued, inv.number,
+		    t->err, t->errlen)) != 0)
+			return rc;
+		/* Counted as invoices and lines both: one line each. */
+		inv.nlines = (size_t)issued;
+		rc = issued > 0 ? 0 : ISSUE_EXISTS;
+	} else {
+		if (item_invoice(db, t->bs, t->period, &t->it, &inv, t->err, t->errlen) != 0)
+			return -1;
+		item_source(t->period, &t->it, source);
+		rc = invoice_issue(db, t->bs, &inv, source, &ubl, &len, t->err, t->errlen);
+		free(ubl);
+	}
 	if (rc == 0 || rc == ISSUE_EXISTS) {
 		snprintf(t->it.invoice_number, sizeof t->it.invoice_number, "%s", inv.number);
 		t->it.lines = (int)inv.nlines;
@@ -327,7 +435,8 @@ item_in_txn(db_conn *db, void *arg)
 		    "invoice_lines = ? WHERE run_id = ? AND seq = ?", "sdid", inv.number,
 		    (int)inv.nlines, t->run_id, t->it.seq) < 0 ||
 		    db_exec(db, "UPDATE billing_runs SET done = done + 1, invoices = invoices + ?, "
-		    "invoice_lines = invoice_lines + ? WHERE id = ?", "dii", rc == 0,
+		    "invoice_lines = invoice_lines + ? WHERE id = ?", "dii",
+		    rc != 0 ? 0 : t->it.kind == RUN_INSTALLMENT ? (int)inv.nlines : 1,
 		    rc == 0 ? (int64_t)inv.nlines : 0, t->run_id) < 0 ||
 		    db_exec(db, "UPDATE billing_runs SET state = 'done', finished_at = "
 		    "UTC_TIMESTAMP(6) WHERE id = ? AND state = 'running' AND done >= total", "i",
@@ -362,8 +471,7 @@ pending_items(db_conn *db, int64_t id, run_item **out, size_t *n, char *err, siz
 		run_item *it = &(*out)[(*n)++];
 		it->seq = (int)db_rows_int(r, 0);
 		snprintf(it->dealer_id, sizeof it->dealer_id, "%s", db_rows_str(r, 1));
-		it->kind = strcmp(db_rows_str(r, 2), "chargeback") == 0 ? RUN_CHARGEBACK :
-		    RUN_REMITTANCE;
+		it->kind = run_kind_parse(db_rows_str(r, 2));
 		snprintf(it->currency, sizeof it->currency, "%s", db_rows_str(r, 3));
 		it->part = (int)db_rows_int(r, 4);
 		it->first_id = db_rows_int(r, 5);
@@ -446,8 +554,7 @@ run_read(db_conn *db, int64_t id, bool with_items, run_status *out, char *err, s
 		run_item *it = &out->items[out->nitems++];
 		it->seq = (int)db_rows_int(r, 0);
 		snprintf(it->dealer_id, sizeof it->dealer_id, "%s", db_rows_str(r, 1));
-		it->kind = strcmp(db_rows_str(r, 2), "chargeback") == 0 ? RUN_CHARGEBACK :
-		    RUN_REMITTANCE;
+		it->kind = run_kind_parse(db_rows_str(r, 2));
 		snprintf(it->currency, sizeof it->currency, "%s", db_rows_str(r, 3));
 		it->done = strcmp(db_rows_str(r, 4), "done") == 0;
 		snprintf(it->invoice_number, sizeof it->invoice_number, "%s", db_rows_str(r, 5));
@@ -481,7 +588,14 @@ run_preview(db_conn *db, const billing_settings *bs, const char *period, const c
 	for (size_t i = 0; i < out->nitems; i++) {
 		run_item *it = &out->items[i];
 		invoice inv;
-		char source[96];
+		char source[96], last[INVOICE_NUMBER_MAX + 1] = "";
+		int none;
+		if (it->kind == RUN_INSTALLMENT) {
+			if ((r = installments(db, bs, period, it, true, &none, last, err, errlen)) != 0)
+				return r;
+			out->invoice_lines += it->lines;
+			continue;
+		}
 		if (item_invoice(db, bs, period, it, &inv, err, errlen) != 0)
 			return -1;
 		item_source(period, it, source);

@@ -8,9 +8,14 @@
  *   chargeback   an invoice for the commission charged back on every
  *                contract cancelled in the period (a line per
  *                cancellation).
+ * and, to the buyer of every contract paid in monthly installments
+ * (ContractRegistration Installments) that is not cancelled:
+ *   installment  installment k of N, k the month since the month of sale,
+ *                the contract's price split into N parts that add up to it
+ *                exactly (the first parts take the odd cents).
  * Claim settlements are not a run's: each claim's settlement credit note
  * is issued when the claim is decided (claims.c), so a run never pays a
- * claim twice. Contracts paid in installments do not exist yet.
+ * claim twice.
  *
  * A dealer's invoice lists at most [invoices] run_invoice_lines contracts
  * (500): one with more gets several, part 1, 2, ..., so a run's memory does
@@ -42,9 +47,12 @@
 typedef enum run_kind {
 	RUN_REMITTANCE = 0,
 	RUN_CHARGEBACK = 1,
+	RUN_INSTALLMENT = 2,           /* an invoice per contract, to its buyer */
 } run_kind;
 
 const char *run_kind_name(run_kind k);
+/* "remittance", "chargeback", "installment"; anything else is a remittance. */
+run_kind run_kind_parse(const char *s);
 
 /* Parses "YYYY-MM" into the period's first day and the next month's.
  * Returns 0 or -1. */

@@ -159,10 +159,10 @@ contract_insert(db_conn *db, contract *c, char *err, size_t errlen)
 			"usage_unit, start_usage, end_usage, starts_at_usage, currency, liability_limit, "
 			"deductible, net_price, tax_category, tax_rate, tax, total, dealer_cost, "
 			"admin_fee, claims_reserve, dealer_margin, plugin_name, plugin_version, "
-			"input_hash, explanation, dealer_reference, created_at) VALUES "
+			"input_hash, explanation, dealer_reference, installments, created_at) VALUES "
 			"(?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			"?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-		"sissdsDDDDsiIisiiissiiiiiisssss", c->dealer_id, c->asset_id, c->document_id,
+			"?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+		"sissdsDDDDsiIisiiissiiiiiisssssd", c->dealer_id, c->asset_id, c->document_id,
 		c->plan_code, c->plan_version, opt(c->quote_id), c->sale_date, t->start_date,
 		t->end_date, t->waiting_ends,
 		usage_unit_name(c->asset.usage_unit), t->start_usage,
@@ -170,7 +170,7 @@ contract_insert(db_conn *db, contract *c, char *err, size_t errlen)
 		t->liability_limit, c->deductible, p->net, tax_category_code(p->tax_category),
 		rate_text, p->tax, p->total, p->dealer_cost, p->admin_fee, p->claims_reserve,
 		p->dealer_margin, p->plugin, p->plugin_version, p->input_hash, p->explanation,
-		opt(c->dealer_reference)) < 0) {
+		opt(c->dealer_reference), c->installments > 1 ? c->installments : 1) < 0) {
 		snprintf(err, errlen, "storing the contract: %s", db_error(db));
 		return -1;
 	}
@@ -201,7 +201,7 @@ contract_insert(db_conn *db, contract *c, char *err, size_t errlen)
 	"c.plugin_name, c.plugin_version, c.input_hash, c.explanation, c.dealer_reference, " \
 	"c.cancelled_on, a.serial, a.is_vin, a.model, a.product_category, a.purchase_date, " \
 	"a.currency, a.purchase_price, a.usage_unit, a.usage_at_sale, a.mw_months, " \
-	"a.mw_usage_limit, a.commercial_use"
+	"a.mw_usage_limit, a.commercial_use, c.installments"
 
 /* Fills c from a row of CONTRACT_COLUMNS (not the owner). */
 static void
@@ -264,6 +264,7 @@ contract_from_row(const db_rows *r, contract *c)
 	a->mw_months = (int)db_rows_int(r, 45);
 	a->mw_usage_limit = db_rows_int(r, 46);
 	a->commercial_use = db_rows_int(r, 47) != 0;
+	c->installments = (int)db_rows_int(r, 48);
 }
 
 static void

@@ -88,6 +88,7 @@ typedef struct contract {
 	int claims_count;
 	priced price;
 	char dealer_reference[65];
+	int installments;              /* 1: invoiced at sale; N: N monthly installments */
 	bool cancelled;
 	date_t cancelled_on;
 	customer owner;                /* the current owner */

@@ -428,6 +428,11 @@ action_contract_registration(doc_job *job)
 	memset(&c, 0, sizeof c);
 	dp_read_customer(xr_child(root, "Customer"), &c.owner);
 	have_sale = xr_date(root, "SaleDate", &c.sale_date, pl, "SaleDate");
+	{
+		int64_t n = 1;
+		xr_int(root, "Installments", &n, pl, "Installments");
+		c.installments = (int)n;
+	}
 	xr_text(root, "DealerReference", c.dealer_reference, sizeof c.dealer_reference);
 	if (have_sale && c.sale_date > ctx->today)
 		problems_add(pl, "sale-date-in-future", "SaleDate", "the sale date %s is after today",
@@ -503,8 +508,9 @@ action_contract_registration(doc_job *job)
 		rc = action_db_failed(job, "storing the contract", err);
 		goto out;
 	}
-	/* The sale invoice to the buyer, when the server invoices. */
-	if (ctx->settings->billing.configured) {
+	/* The sale invoice to the buyer, when the server invoices; a contract
+	 * paid in installments is invoiced by the monthly billing runs. */
+	if (ctx->settings->billing.configured && c.installments <= 1) {
 		invoice inv;
 		invoice_party buyer;
 		char source[64];
@@ -542,6 +548,8 @@ action_contract_registration(doc_job *job)
 	dp_write_split(c_root, &c.price);
 	dp_write_pricing_record(c_root, &c.price);
 	xw_opt(c_root, "DealerReference", c.dealer_reference);
+	if (c.installments > 1)
+		xw_int(c_root, "Installments", c.installments);
 	xw_opt(c_root, "InvoiceNumber", invoice_number);
 	action_set_reply(job, doc, "ContractConfirmation", id, true);
 	rc = 0;
@@ -554,6 +562,97 @@ out:
 /* ------------------------------------------------------------------------
  * ContractCancellation -> CancellationConfirmation
  * ------------------------------------------------------------------------ */
+
+/* Settles a cancelled contract paid in installments: the buyer owes the
+ * price less the refund, and has been invoiced the installments so far. A
+ * balance left is invoiced; too much invoiced is credited, on the latest
+ * installment invoices first (a credit note never exceeds the invoice it
+ * corrects). Returns 0, 1 (a problem) or -1. */
+static int
+installment_settlement(doc_job *job, const contract *c, cancellation *x,
+    char invoice_number[33])
+{
+	const exchange_ctx *ctx = job->ctx;
+	char pattern[64], err[600];
+	int64_t invoiced = 0, owed = c->price.net - x->refund.refund, diff;
+	db_rows *r;
+	int rc = 0, more;
+
+	snprintf(pattern, sizeof pattern, "installment:%lld:%%", (long long)c->id);
+	if (db_query_int(ctx->db, &invoiced, "SELECT COALESCE(SUM(line_total), 0) FROM invoices "
+	    "WHERE source LIKE ?", "s", pattern) < 0)
+		return action_db_failed(job, "reading the installments", db_error(ctx->db));
+	diff = owed - invoiced;
+	if (diff > 0) {
+		invoice inv;
+		invoice_party buyer;
+		contract rest = *c;
+		char source[64];
+		/* The balance, as a sale of what is left of the price. */
+		rest.price.net = diff;
+		party_from_customer(&c->owner, &buyer);
+		build_contract_sale(&rest, "balance on cancellation", &buyer, ctx->today, &inv);
+		snprintf(source, sizeof source, "cancellation:%lld", (long long)c->id);
+		rc = action_issue_invoice(job, &inv, source, invoice_number);
+		invoice_free(&inv);
+		return rc;
+	}
+	r = db_query(ctx->db, "SELECT number FROM invoices WHERE source LIKE ? ORDER BY id DESC",
+	    "s", pattern);
+	if (r == NULL)
+		return action_db_failed(job, "reading the installments", db_error(ctx->db));
+	char (*numbers)[33] = xcalloc(db_rows_count(r) + 1, sizeof *numbers);
+	size_t n = 0;
+	while ((more = db_rows_next(r)) == 1)
+		snprintf(numbers[n++], 33, "%s", db_rows_str(r, 0));
+	db_rows_free(r);
+	for (size_t i = 0; i < n && diff < 0 && rc == 0; i++) {
+		int64_t *credited = NULL, left;
+		size_t nl = 0;
+		invoice cn;
+		char *ubl = NULL, source[96];
+		size_t len;
+		if (invoice_credited(ctx->db, numbers[i], &credited, &nl, err, sizeof err) != 0) {
+			rc = action_db_failed(job, "reading credit notes", err);
+			break;
+		}
+		invoice orig;
+		if (invoice_load(ctx->db, numbers[i], NULL, false, &orig, err, sizeof err) != 1) {
+			free(credited);
+			rc = action_db_failed(job, "reading an installment", err);
+			break;
+		}
+		left = orig.nlines > 0 && nl > 0 ? orig.lines[0].net - credited[0] : 0;
+		invoice_free(&orig);
+		free(credited);
+		if (left <= 0)
+			continue;
+		credit_line cl = { 1, -diff < left ? -diff : left };
+		snprintf(source, sizeof source, "cancellation:%lld:%s", (long long)c->id, numbers[i]);
+		int r2 = credit_note_issue(ctx->db, &ctx->settings->billing, numbers[i], &cl, 1,
+		    "Cancellation of the service contract", ctx->today, source, &cn, &ubl, &len, err,
+		    sizeof err);
+		free(ubl);
+		if (r2 == 0 || r2 == ISSUE_EXISTS) {
+			if (x->credit_note_number[0] == '\0')
+				snprintf(x->credit_note_number, sizeof x->credit_note_number, "%s",
+				    cn.number);
+			diff += cl.amount;
+		} else if (r2 == ISSUE_REFUSED) {
+			problems_add(&job->problems, "invoice-refused", "", "%s", err);
+			rc = 1;
+		} else {
+			rc = action_db_failed(job, "crediting an installment", err);
+		}
+		invoice_free(&cn);
+	}
+	free(numbers);
+	if (rc == 0 && x->credit_note_number[0] != '\0' &&
+	    db_exec(ctx->db, "UPDATE cancellations SET credit_note_number = ? WHERE contract_id = ?",
+	    "si", x->credit_note_number, c->id) < 0)
+		rc = action_db_failed(job, "recording the credit note", db_error(ctx->db));
+	return rc;
+}
 
 /* The credit note refunding a cancelled contract's buyer, referencing the
  * sale invoice; none when the sale was not invoiced or nothing is
@@ -613,7 +712,7 @@ action_contract_cancellation(doc_job *job)
 	cancellation x;
 	refund_input in;
 	plan *p = NULL;
-	char number[65], err[256], d[DATE_STR_LEN + 1], id[65];
+	char number[65], err[256], d[DATE_STR_LEN + 1], id[65], balance_invoice[33] = "";
 	bool have_date;
 	int rc = 1, r;
 
@@ -693,7 +792,9 @@ action_contract_cancellation(doc_job *job)
 		rc = action_db_failed(job, "cancelling the contract", err);
 		goto out;
 	}
-	if ((r = cancellation_credit_note(job, &c, &x)) != 0) {
+	r = c.installments > 1 ? installment_settlement(job, &c, &x, balance_invoice) :
+	    cancellation_credit_note(job, &c, &x);
+	if (r != 0) {
 		rc = r;
 		goto out;
 	}
@@ -717,6 +818,7 @@ action_contract_cancellation(doc_job *job)
 		xw_int(x_root, "Usage", x.usage);
 	dp_write_refund(x_root, &x.refund, c.price.currency);
 	xw_opt(x_root, "CreditNoteNumber", x.credit_note_number);
+	xw_opt(x_root, "InvoiceNumber", balance_invoice);
 	action_set_reply(job, doc, "CancellationConfirmation", id, true);
 	rc = 0;
 out:

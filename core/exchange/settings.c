@@ -2,6 +2,7 @@
  * the quote-signing secret (see exchange.h). */
 #include "exchange/exchange.h"
 #include "xml/schema.h"
+#include "reports/ledger.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -159,6 +160,7 @@ exchange_settings_load(const config *cfg, exchange_settings *out, char *err, siz
 	static const char *const quote_keys[] = { "valid_days", "secret_file", NULL };
 	const char *days = config_get(cfg, "quotes", "valid_days");
 	const char *file = config_get(cfg, "quotes", "secret_file");
+	ledger_accounts ledger;   /* [ledger]: checked now, read by each journal */
 	char *path = NULL;
 	int rc = -1;
 
@@ -180,7 +182,8 @@ exchange_settings_load(const config *cfg, exchange_settings *out, char *err, siz
 	}
 	if (load_tax(cfg, &out->tax, err, errlen) != 0 ||
 	    billing_settings_load(cfg, &out->billing, err, errlen) != 0 ||
-	    load_claims(cfg, out, err, errlen) != 0)
+	    load_claims(cfg, out, err, errlen) != 0 ||
+	    ledger_accounts_load(cfg, &ledger, err, errlen) != 0)
 		return -1;
 	path = file && file[0] ? config_resolve_path(cfg, file) :
 	    xasprintf("%s/quote-secret", cfg->state_dir);

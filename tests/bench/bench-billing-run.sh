@@ -8,7 +8,7 @@
 # should not grow with N ([invoices] run_invoice_lines bounds an invoice).
 # Prints figures; asserts nothing.
 #
-#   tests/bench/bench-billing-run.sh [-s SIZES] [-n DEALERS] [-T SECONDS]
+#   tests/bench/bench-billing-run.sh [-s SIZES] [-n DEALERS] [-T SECONDS] [-p]
 #
 #   -s SIZES    contracts per run, comma separated (default 100000,1000000;
 #               each 1000..2000000, at most 6 sizes); each size gets a month
@@ -17,6 +17,8 @@
 #   -T SECONDS  time limit of each billing run (default 3600): a run still
 #               going is stopped (SIGTERM: contractctl finishes the invoice
 #               in hand) and its figures are reported as PARTIAL
+#   -p          profile each run with perf (perf record on contractctl and
+#               its MariaDB, 499 Hz) and print where their CPU time went
 #
 # CD_BUILDDIR (default /tmp/bench-build) is the build tree: configured from
 # the source tree without sanitizers and built when it has no contractctl,
@@ -31,12 +33,14 @@ set -eu
 SIZES=100000,1000000
 DEALERS=200
 RUN_LIMIT=3600
-while getopts s:n:T:h opt; do
+PROFILE=0
+while getopts s:n:T:ph opt; do
 	case $opt in
 	s) SIZES=$OPTARG ;;
 	n) DEALERS=$OPTARG ;;
 	T) RUN_LIMIT=$OPTARG ;;
-	*) sed -n '2,28p' "$0"; exit 2 ;;
+	p) PROFILE=1 ;;
+	*) sed -n '2,30p' "$0"; exit 2 ;;
 	esac
 done
 SIZES=$(echo "$SIZES" | tr ',' ' ')
@@ -61,6 +65,7 @@ CATALOG=$SRCDIR/contracts/examples/Catalog.xml
 for tool in python3 timeout make; do
 	command -v $tool >/dev/null 2>&1 || { echo "bench: $tool not found" >&2; exit 1; }
 done
+[ "$PROFILE" = 0 ] || command -v perf >/dev/null 2>&1 || { echo "bench: -p needs perf" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: GNU time (/usr/bin/time) not found (apt-get install time)" >&2; exit 1; }
 MARIADB_CLIENT=$(command -v mariadb 2>/dev/null || command -v mysql 2>/dev/null || true)
 [ -n "$MARIADB_CLIENT" ] || { echo "bench: mariadb-client not found" >&2; exit 1; }
@@ -274,6 +279,17 @@ generate() {
 	sql "ANALYZE TABLE assets, contracts, cancellations" >/dev/null
 }
 
+# plan_sql PERIOD: the remittance half of the run's planning query
+# (plan_items in core/billing/runs.c, 500 contracts an invoice), for the
+# period's first day and the next month's.
+plan_sql() {
+	echo "SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, currency, id,
+		FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency ORDER BY id) - 1) / 500) + 1 AS part
+		FROM contracts WHERE sale_date >= '$1-01' AND sale_date < DATE_ADD('$1-01', INTERVAL 1 MONTH)
+		AND (NULL IS NULL OR dealer_id = NULL)) t GROUP BY dealer_id, currency, part
+		ORDER BY dealer_id, currency, part"
+}
+
 # --- one size --------------------------------------------------------------------
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -307,6 +323,9 @@ for N in $SIZES; do
 		AND sale_date < DATE_ADD('$PERIOD-01', INTERVAL 1 MONTH) AND id BETWEEN $1 AND $2
 		ORDER BY id" | awk -F'\t' '{ printf "bench: an invoice'\''s contracts are read by: type %s, key %s, rows %s, %s\n", $4, $6, $9, $10 }'
 
+	sql "EXPLAIN $(plan_sql "$PERIOD")" | awk -F'\t' '$3 == "contracts" {
+		printf "bench: the run is planned by: type %s, key %s, rows %s, %s\n", $4, $6, $9, $10 }'
+
 	if [ -n "$EST_RATE" ]; then
 		est=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1.01 / float(sys.argv[2])))' "$N" "$EST_RATE")
 		echo "bench: at the last size's rate this run takes about $est s (limit $RUN_LIMIT s)"
@@ -326,6 +345,7 @@ for N in $SIZES; do
 		"$CONTRACTCTL" -c "$TMP/contractd.conf" billing run --period "$PERIOD" --format csv \
 		>"$TMP/run-$N.csv" 2>"$TMP/run-$N.err" &
 	TIME_PID=$!
+	PERF_PID=
 	# samples: seconds, contractctl VmRSS and VmHWM, MariaDB VmRSS (kB), items done
 	: >"$TMP/samples-$N"
 	i=0
@@ -334,6 +354,11 @@ for N in $SIZES; do
 		if [ -z "$CTL_PID" ]; then
 			to=$(pgrep -P "$TIME_PID" 2>/dev/null | head -1 || true)
 			[ -n "$to" ] && CTL_PID=$(pgrep -P "$to" 2>/dev/null | head -1 || true)
+			if [ -n "$CTL_PID" ] && [ "$PROFILE" = 1 ]; then
+				perf record -q -F 499 -p "$CTL_PID,$MARIADB_PID" -o "$TMP/perf-$N.data" \
+					>"$TMP/perf-$N.log" 2>&1 &
+				PERF_PID=$!
+			fi
 		fi
 		if [ -n "$CTL_PID" ]; then
 			done_items=$(timeout 10 "$MARIADB_CLIENT" --no-defaults -S "$DB_SOCKET" -u "$DB_USER" -N -B \
@@ -346,6 +371,12 @@ for N in $SIZES; do
 		i=$((i + 1))
 	done
 	wait "$TIME_PID" 2>/dev/null && rc=0 || rc=$?
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null || true
+		j=0
+		while kill -0 "$PERF_PID" 2>/dev/null && [ $j -lt 300 ]; do sleep 0.2; j=$((j + 1)); done
+		stop_pid "$PERF_PID" 5
+	fi
 	t1=$(now)
 	db_cpu1=$(cpu_ticks "$MARIADB_PID")
 	after=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert',
@@ -397,6 +428,19 @@ for N in $SIZES; do
 	[ "$STATE" = done ] || echo "bench: the run of $PERIOD did not finish within $RUN_LIMIT s: PARTIAL figures"
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
+
+# Planning reads the whole contracts table (no index on sale_date): time
+# each period's planning query again now that the table holds every size.
+ALL=$(sql "SELECT COUNT(*) FROM contracts")
+: >"$TMP/replan"
+index=0
+for N in $SIZES; do
+	index=$((index + 1))
+	PERIOD=$(printf '2025-%02d' "$index")
+	p0=$(now)
+	sql "$(plan_sql "$PERIOD")" 1800 >/dev/null
+	echo "$PERIOD ($N contracts): $(secs "$p0" "$(now)") s" >>"$TMP/replan"
+done
 
 # --- figures ---------------------------------------------------------------------
 python3 - "$TMP" <<'EOF'
@@ -461,6 +505,19 @@ print()
 for line in notes:
     print(line)
 EOF
+echo
+echo "the planning query alone (remittances), timed again with all $ALL contracts in the table:" \
+	"$(paste -sd';' "$TMP/replan" | sed 's/;/; /g')"
+if [ "$PROFILE" = 1 ]; then
+	for N in $SIZES; do
+		[ -s "$TMP/perf-$N.data" ] || continue
+		echo
+		echo "perf, $N contracts: CPU samples by program and library (top 12), then by symbol (top 25):"
+		perf report -q -i "$TMP/perf-$N.data" --stdio --sort comm,dso 2>/dev/null | grep -v '^$' | head -12 | sed 's/[[:space:]-]*$//; s/^/  /'
+		echo "  --"
+		perf report -q -i "$TMP/perf-$N.data" --stdio --sort comm,dso,symbol 2>/dev/null | grep -v '^$' | head -25 | sed 's/[[:space:]-]*$//; s/^/  /'
+	done
+fi
 echo
 echo "machine: $(nproc) CPUs, shared by contractctl and MariaDB; private MariaDB with its" \
 	"defaults here (256 MB buffer pool, no binary log, a log flush per commit);" \

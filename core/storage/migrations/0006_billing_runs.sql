@@ -3,6 +3,11 @@
 --
 -- Conventions as in 0001 and 0002. Every statement can run again.
 
+-- A contract may be paid in monthly installments: then each month's
+-- billing run invoices its buyer one installment, instead of one sale
+-- invoice at registration.
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS installments INT NOT NULL DEFAULT 1;
+
 -- One run per period and scope (a dealer id, or '*' for every dealer). Its
 -- items are planned when it starts; done counts the items finished.
 CREATE TABLE IF NOT EXISTS billing_runs (
@@ -23,7 +28,8 @@ CREATE TABLE IF NOT EXISTS billing_runs (
 
 -- One invoice a run issues (or finds issued already): a dealer's
 -- remittance or commission chargeback in one currency, for the contracts
--- with ids first_id..last_id (at most 500: a dealer with more gets several
+-- with ids first_id..last_id; or, for kind installment, one installment
+-- invoice to the buyer of each of those contracts (at most 500: a dealer with more gets several
 -- invoices, part 1, 2, ...). Each is finished in a transaction of its own
 -- with its invoice, so a run killed at any moment resumes with the items
 -- still pending, and issues each invoice once.
@@ -31,7 +37,7 @@ CREATE TABLE IF NOT EXISTS billing_run_items (
 	run_id BIGINT NOT NULL,
 	seq INT NOT NULL,
 	dealer_id VARCHAR(64) NOT NULL,
-	kind ENUM('remittance', 'chargeback') NOT NULL,
+	kind ENUM('remittance', 'chargeback', 'installment') NOT NULL,
 	currency CHAR(3) CHARACTER SET ascii NOT NULL,
 	part INT NOT NULL,
 	first_id BIGINT NOT NULL,
