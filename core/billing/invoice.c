@@ -37,6 +37,8 @@ static const char *const origin_names[] = {
 	[ORIGIN_CANCELLATION] = "cancellation",
 	[ORIGIN_CORRECTION] = "correction",
 	[ORIGIN_OTHER] = "other",
+	[ORIGIN_REMITTANCE] = "remittance",
+	[ORIGIN_CHARGEBACK] = "chargeback",
 };
 
 #define NORIGINS (sizeof origin_names / sizeof origin_names[0])

@@ -50,6 +50,8 @@ typedef enum invoice_origin {
 	ORIGIN_CANCELLATION,       /* a contract's cancellation: a credit note */
 	ORIGIN_CORRECTION,         /* a credit note issued by finance */
 	ORIGIN_OTHER,
+	ORIGIN_REMITTANCE,         /* a billing run: dealer cost of contracts sold */
+	ORIGIN_CHARGEBACK,         /* a billing run: commission on cancellations */
 } invoice_origin;
 
 /* A seller or buyer (BG-4 / BG-7). Strings are "" when absent. */

@@ -279,7 +279,7 @@ item_invoice(db_conn *db, const billing_settings *bs, const char *period, const 
 	memset(inv, 0, sizeof *inv);
 	run_period_parse(period, &from, &to);
 	inv->type = INVOICE_COMMERCIAL;
-	inv->origin = ORIGIN_OTHER;
+	inv->origin = it->kind == RUN_CHARGEBACK ? ORIGIN_CHARGEBACK : ORIGIN_REMITTANCE;
 	inv->issue_date = date_today();
 	snprintf(inv->currency, sizeof inv->currency, "%s", it->currency);
 	snprintf(inv->dealer_id, sizeof inv->dealer_id, "%s", it->dealer_id);

@@ -11,6 +11,7 @@
  *                        contract-sale            unearned_revenue
  *                        cancellation             cancellations
  *                        claim-settlement         claims_payable
+ *                        remittance, chargeback   dealer_clearing
  *                        correction               as the corrected invoice
  *                        claim-customer, repair,  by line kind: labor and
  *                        parts-order                travel revenue_labor, part
@@ -125,6 +126,8 @@ line_account(const ledger_accounts *acc, const char *origin, const char *precedi
 		return acc->account[ACC_CANCELLATIONS];
 	if (strcmp(origin, "claim-settlement") == 0)
 		return acc->account[ACC_CLAIMS_PAYABLE];
+	if (strcmp(origin, "remittance") == 0 || strcmp(origin, "chargeback") == 0)
+		return acc->account[ACC_DEALER_CLEARING];
 	if (strcmp(origin, "claim-customer") == 0 || strcmp(origin, "repair") == 0 ||
 	    strcmp(origin, "parts-order") == 0 || strcmp(origin, "correction") == 0) {
 		if (kind == NULL)

@@ -19,6 +19,7 @@ static const struct {
 	[ACC_REVENUE_FEES] = { "revenue_fees", "4300" },
 	[ACC_DISCOUNTS] = { "discounts", "4400" },
 	[ACC_REVENUE_OTHER] = { "revenue_other", "4900" },
+	[ACC_DEALER_CLEARING] = { "dealer_clearing", "1590" },
 	[ACC_CLAIMS_EXPENSE] = { "claims_expense", "5000" },
 	[ACC_WARRANTY_EXPENSE] = { "warranty_expense", "5100" },
 	[ACC_SUSPENSE] = { "suspense", "9999" },

@@ -13,6 +13,11 @@
  *   revenue_labor = 4200       labor and travel
  *   revenue_fees = 4300        fees and deductibles
  *   discounts = 4400           discount lines
+ *   dealer_clearing = 1590     billing-run remittances and chargebacks: the
+ *                              dealers collect contract prices as the
+ *                              warrantor's agents (the sale is already in
+ *                              unearned_revenue), so what a dealer is billed
+ *                              clears against what it collected, not revenue
  *   revenue_other = 4900       invoices of any other origin
  *   claims_expense = 5000      claims paid by service contracts
  *   warranty_expense = 5100    claims paid under the manufacturer's warranty
@@ -54,6 +59,7 @@ typedef enum ledger_account_id {
 	ACC_REVENUE_FEES,
 	ACC_DISCOUNTS,
 	ACC_REVENUE_OTHER,
+	ACC_DEALER_CLEARING,
 	ACC_CLAIMS_EXPENSE,
 	ACC_WARRANTY_EXPENSE,
 	ACC_SUSPENSE,
