@@ -25,9 +25,9 @@ payment_usage(FILE *f)
 	    "       contractctl payment apply ID [--allocate INVOICE=AMOUNT]...\n"
 	    "       contractctl payment refund CREDIT-NOTE --amount AMOUNT --currency CUR\n"
 	    "                  --reference REF [--date YYYY-MM-DD] [--method M] [--note TEXT]\n"
-	    "       contractctl payment show ID [--format table|csv]\n"
+	    "       contractctl payment show ID [--format table|csv|xml]\n"
 	    "       contractctl payment list [--dealer ID] [--from DATE] [--to DATE] [--limit N]\n"
-	    "                  [--format table|csv]\n"
+	    "                  [--format table|csv|xml]\n"
 	    "\n"
 	    "record: money received (--date, default today: the value date). With --allocate\n"
 	    "each named invoice gets that amount and the rest stays unapplied; without, the\n"
@@ -42,7 +42,7 @@ report_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: contractctl report aging [--as-of YYYY-MM-DD] [--dealer ID]\n"
-	    "                  [--format table|csv]\n"
+	    "                  [--format table|csv|xml]\n"
 	    "\n"
 	    "What each dealer and customer owes, per currency, as of the date (default\n"
 	    "today): open invoices by days past due (current, 1-30, 31-60, 61-90, over\n"
@@ -322,8 +322,8 @@ static int
 format_of(const pay_args *a, cli_format *f)
 {
 	*f = CLI_FORMAT_TABLE;
-	if (a->format != NULL && (cli_format_parse(a->format, f) != 0 || *f == CLI_FORMAT_XML)) {
-		fprintf(stderr, "contractctl: --format must be table or csv\n");
+	if (a->format != NULL && cli_format_parse(a->format, f) != 0) {
+		fprintf(stderr, "contractctl: --format must be table, csv or xml\n");
 		return -1;
 	}
 	return 0;
@@ -673,6 +673,10 @@ cmd_report_aging(cli_ctx *ctx, int argc, char **argv)
 			row[3 + k] = xstrdup(txt);
 		}
 		overdue90 += r->buckets[AGING_OVER_90] > 0;
+	}
+	if (f == CLI_FORMAT_XML) {
+		cli_print_rows(f, header, (const char *const *)cells, n, NC);
+		goto out;
 	}
 	for (size_t c = 3; c < NC; c++)
 		pad_column(cells, n, NC, c, header[c]);

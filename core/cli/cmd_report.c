@@ -2,9 +2,9 @@
  * or as CSV:
  *
  *   contractctl report revenue|loss-ratio --from YYYY-MM --to YYYY-MM
- *       [--by plan|dealer] [--format table|csv]
+ *       [--by plan|dealer] [--format table|csv|xml]
  *   contractctl report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD
- *       [--format table|csv]
+ *       [--format table|csv|xml]
  *
  * A table (the default) is aligned, amounts to the right, its header in
  * bold when standard output is a terminal and NO_COLOR is not set; it is
@@ -31,9 +31,9 @@ report_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: contractctl report revenue|loss-ratio --from YYYY-MM --to YYYY-MM\n"
-	    "                          [--by plan|dealer] [--format table|csv]\n"
+	    "                          [--by plan|dealer] [--format table|csv|xml]\n"
 	    "       contractctl report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD\n"
-	    "                          [--format table|csv]\n"
+	    "                          [--format table|csv|xml]\n"
 	    "\n"
 	    "revenue     the unearned roll-forward per month: opening + written - earned -\n"
 	    "            cancelled = closing, per plan or dealer and currency\n"
@@ -243,8 +243,9 @@ cmd_report(cli_ctx *ctx, int argc, char **argv)
 		report_usage(stderr);
 		return 2;
 	}
-	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0) {
-		fprintf(stderr, "contractctl: --format must be table or csv\n");
+	if (strcmp(format, "table") != 0 && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "xml") != 0) {
+		fprintf(stderr, "contractctl: --format must be table, csv or xml\n");
 		return 2;
 	}
 	if (report_request_parse(kind, from, to, by, &rq, err, sizeof err) != 0) {
@@ -270,6 +271,9 @@ cmd_report(cli_ctx *ctx, int argc, char **argv)
 	    sizeof err);
 	if (rc == 0 && strcmp(format, "table") == 0)
 		table_print(&tab);
+	if (rc == 0 && strcmp(format, "xml") == 0)
+		cli_print_rows(CLI_FORMAT_XML, (const char *const *)tab.names,
+		    (const char *const *)tab.cells, tab.nrows, tab.ncols);
 	if (fflush(stdout) != 0 || csv.failed) {
 		fprintf(stderr, "contractctl: writing the report failed\n");
 		rc = -1;

@@ -25,16 +25,16 @@ static const struct {
 	{ "catalog", cmd_catalog, "catalog import [--dry-run] FILE.xml | catalog list" },
 	{ "audit", cmd_audit, "audit verify | audit list [--entity ENTITY] [--id ID] [--limit N]" },
 	{ "report", cmd_report, "report revenue|loss-ratio --from YYYY-MM --to YYYY-MM [--by plan|dealer] "
-	    "[--format table|csv]\n"
-	    "  report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD [--format table|csv]" },
+	    "[--format table|csv|xml]\n"
+	    "  report invoices|journal --from YYYY-MM-DD --to YYYY-MM-DD [--format table|csv|xml]" },
 	{ "billing", cmd_billing, "billing run --period YYYY-MM [--dealer ID] [--dry-run] "
 	    "[--format table|csv|xml] | billing show RUN-ID" },
 	{ "payment", cmd_payment, "payment record (--dealer ID | --customer NAME) --amount A --currency C "
 	    "--reference R [--date D] [--allocate INVOICE=AMOUNT]... [--no-auto]\n"
 	    "  payment apply ID [--allocate INVOICE=AMOUNT]... | payment refund CREDIT-NOTE --amount A "
 	    "--currency C --reference R\n"
-	    "  payment show ID | payment list [--dealer ID] [--from D] [--to D] [--format table|csv]\n"
-	    "  report aging [--as-of YYYY-MM-DD] [--dealer ID] [--format table|csv]" },
+	    "  payment show ID | payment list [--dealer ID] [--from D] [--to D] [--format table|csv|xml]\n"
+	    "  report aging [--as-of YYYY-MM-DD] [--dealer ID] [--format table|csv|xml]" },
 };
 
 static void

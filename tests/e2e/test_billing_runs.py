@@ -287,6 +287,25 @@ def test_kill_9_at_several_points_then_resume(c):
 test_kill_9_at_several_points_then_resume.timeout = 900
 
 
+def test_cli_formats(c):
+    """Reports for people by default, CSV or XML on request, the same rows."""
+    args = ("report", "invoices", "--from", on(1), "--to", dd.today().isoformat())
+    table = c.srv.ctl(*args).stdout
+    csv = c.srv.ctl(*args, "--format", "csv").stdout.strip().splitlines()
+    xml = parse_xml(c.srv.ctl(*args, "--format", "xml").stdout, "the XML report")
+    rows = xml.findall(q("Row"))
+    check(len(csv) > 10, "invoices in the register: %d" % len(csv))
+    eq(len(rows), len(csv) - 1, "as many XML rows as CSV lines")
+    eq([f.get("name") for f in rows[0].findall(q("Field"))], csv[0].split(","),
+       "the XML fields are the CSV columns")
+    check("\t" not in table and "," not in table.splitlines()[0], "a table, not CSV")
+    xml = parse_xml(c.srv.ctl("dealer", "list", "--format", "xml").stdout, "dealers")
+    eq(len(xml.findall(q("Row"))), len(DEALERS), "dealer list as XML")
+    r = c.srv.ctl("report", "invoices", "--from", on(1), "--to", on(2), "--format", "yaml",
+                  check_rc=False)
+    eq(r.returncode, 2, "an unknown format is a usage error")
+
+
 def test_still_healthy(c):
     c.srv.healthy("after the billing runs")
     log = c.srv.log_text()
