@@ -79,13 +79,14 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
 		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
 		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE sale_date >= ? AND "
-		"sale_date < ? AND (? IS NULL OR dealer_id = ?)) t GROUP BY dealer_id, currency, "
-		"part ORDER BY dealer_id, currency, part",
+		"sale_date < ? AND remitted_by IS NULL AND (? IS NULL OR dealer_id = ?)) t "
+		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT k.dealer_id, "
 		"x.currency, k.id, FLOOR((ROW_NUMBER() OVER (PARTITION BY k.dealer_id, x.currency "
 		"ORDER BY k.id) - 1) / ?) + 1 AS part FROM cancellations x JOIN contracts k ON "
 		"k.id = x.contract_id WHERE x.cancellation_date >= ? AND x.cancellation_date < ? "
-		"AND x.commission_chargeback > 0 AND (? IS NULL OR k.dealer_id = ?)) t "
+		"AND x.commission_chargeback > 0 AND x.charged_back_by IS NULL "
+		"AND (? IS NULL OR k.dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 		/* Installments: contracts sold before the period's end, whose
 		 * installments reach into it, and not cancelled (a cancellation
@@ -95,7 +96,9 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE installments > 1 AND "
 		"sale_date < ? AND PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), "
 		"EXTRACT(YEAR_MONTH FROM sale_date)) < installments AND cancelled_on IS NULL "
-		"AND (? IS NULL OR dealer_id = ?)) t "
+		"AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.source = CONCAT('installment:', "
+		"contracts.id, ':', PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), "
+		"EXTRACT(YEAR_MONTH FROM sale_date)) + 1)) AND (? IS NULL OR dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 	};
 	size_t cap = 16;
@@ -103,8 +106,9 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 	*out = xcalloc(cap, sizeof **out);
 	*n = 0;
 	for (int k = 0; k < 3; k++) {
-		db_rows *r = db_query(db, sql[k], "dDDss", max_lines, k == 2 ? to : from,
-		    k == 2 ? from : to, dealer_id, dealer_id);
+		db_rows *r = k == 2 ?
+		    db_query(db, sql[k], "dDDDss", max_lines, to, from, from, dealer_id, dealer_id) :
+		    db_query(db, sql[k], "dDDss", max_lines, from, to, dealer_id, dealer_id);
 		int more;
 		if (r == NULL)
 			return fail(db, "planning the run", err, errlen);
@@ -172,22 +176,50 @@ start_in_txn(db_conn *db, void *arg)
 	int found;
 
 	/* A run of this period and scope already there is the one to go on with. */
-	found = db_query_int(db, &t->id, "SELECT id FROM billing_runs WHERE period = ? AND "
+	int64_t seq0 = 0;
+	char state[16] = "";
+	db_rows *r = db_query(db, "SELECT r.id, r.state, (SELECT COALESCE(MAX(seq), 0) FROM "
+	    "billing_run_items WHERE run_id = r.id) FROM billing_runs r WHERE period = ? AND "
 	    "scope = ? FOR UPDATE", "ss", t->period, t->scope);
+
+	if (r == NULL)
+		return fail(db, "reading billing runs", t->err, t->errlen);
+	if ((found = db_rows_next(r)) == 1) {
+		t->id = db_rows_int(r, 0);
+		snprintf(state, sizeof state, "%s", db_rows_str(r, 1));
+		seq0 = db_rows_int(r, 2);
+	}
+	db_rows_free(r);
 	if (found < 0)
 		return fail(db, "reading billing runs", t->err, t->errlen);
-	if (found == 1)
+	/* A run still running goes on as planned; a finished one is opened
+	 * again for what was registered or cancelled in its month since. */
+	if (found == 1 && strcmp(state, "running") == 0)
 		return 0;
 	if (plan_items(db, t->from, t->to, t->dealer_id, t->max_lines, &items, &n, t->err,
 	    t->errlen) != 0)
 		return -1;
-	if (db_exec(db, "INSERT INTO billing_runs (period, scope, state, total, started_by) "
-	    "VALUES (?, ?, ?, ?, ?)", "sssds", t->period, t->scope, n ? "running" : "done", (int)n,
-	    t->actor) < 0) {
+	if (found == 1 && n == 0) {
 		free(items);
-		return fail(db, "starting the run", t->err, t->errlen);
+		return 0;
 	}
-	t->id = (int64_t)db_last_insert_id(db);
+	if (found == 1) {
+		if (db_exec(db, "UPDATE billing_runs SET state = 'running', total = total + ?, "
+		    "finished_at = NULL WHERE id = ?", "di", (int)n, t->id) < 0) {
+			free(items);
+			return fail(db, "reopening the run", t->err, t->errlen);
+		}
+	} else {
+		if (db_exec(db, "INSERT INTO billing_runs (period, scope, state, total, started_by) "
+		    "VALUES (?, ?, ?, ?, ?)", "sssds", t->period, t->scope, n ? "running" : "done",
+		    (int)n, t->actor) < 0) {
+			free(items);
+			return fail(db, "starting the run", t->err, t->errlen);
+		}
+		t->id = (int64_t)db_last_insert_id(db);
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i].seq += (int)seq0;
 	for (size_t i = 0; i < n; i++)
 		if (db_exec(db, "INSERT INTO billing_run_items (run_id, seq, dealer_id, kind, currency, "
 		    "part, first_id, last_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "idsssdii", t->id,
@@ -230,11 +262,12 @@ item_lines(db_conn *db, date_t from, date_t to, const run_item *it, invoice *inv
 	static const char *const sql[2] = {
 		"SELECT number, plan_code, dealer_cost, tax_category, tax_rate FROM contracts "
 		"WHERE dealer_id = ? AND currency = ? AND sale_date >= ? AND sale_date < ? "
-		"AND id BETWEEN ? AND ? ORDER BY id",
+		"AND id BETWEEN ? AND ? AND remitted_by IS NULL ORDER BY id FOR UPDATE",
 		"SELECT k.number, k.plan_code, x.commission_chargeback, k.tax_category, k.tax_rate "
 		"FROM cancellations x JOIN contracts k ON k.id = x.contract_id WHERE k.dealer_id = ? "
 		"AND x.currency = ? AND x.cancellation_date >= ? AND x.cancellation_date < ? "
-		"AND x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? ORDER BY k.id",
+		"AND x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? "
+		"AND x.charged_back_by IS NULL ORDER BY k.id FOR UPDATE",
 	};
 	static const char *const codes[4] = { "S", "Z", "E", "AE" };
 	db_rows *r = db_query(db, sql[it->kind], "ssDDii", it->dealer_id, it->currency, from, to,
@@ -299,8 +332,8 @@ item_invoice(db_conn *db, const billing_settings *bs, const char *period, const 
 static void
 item_source(const char *period, const run_item *it, char out[96])
 {
-	snprintf(out, 96, "run:%s:%s:%s:%s:%d", period, run_kind_name(it->kind), it->dealer_id,
-	    it->currency, it->part);
+	snprintf(out, 96, "run:%s:%s:%s:%s:%lld", period, run_kind_name(it->kind), it->dealer_id,
+	    it->currency, (long long)it->first_id);
 }
 
 typedef struct item_txn {
@@ -388,6 +421,27 @@ installments(db_conn *db, const billing_settings *bs, const char *period, run_it
 	return rc;
 }
 
+/* Records the item's invoice on the contracts (or cancellations) it
+ * billed, so no later run bills them again. */
+static int
+mark_billed(db_conn *db, const item_txn *t, const char *number)
+{
+	date_t from, to;
+
+	run_period_parse(t->period, &from, &to);
+	if (t->it.kind == RUN_REMITTANCE)
+		return db_exec(db, "UPDATE contracts SET remitted_by = ? WHERE dealer_id = ? AND "
+		    "currency = ? AND sale_date >= ? AND sale_date < ? AND id BETWEEN ? AND ? AND "
+		    "remitted_by IS NULL", "sssDDii", number, t->it.dealer_id, t->it.currency, from,
+		    to, t->it.first_id, t->it.last_id) < 0 ? -1 : 0;
+	return db_exec(db, "UPDATE cancellations x JOIN contracts k ON k.id = x.contract_id "
+	    "SET x.charged_back_by = ? WHERE k.dealer_id = ? AND x.currency = ? AND "
+	    "x.cancellation_date >= ? AND x.cancellation_date < ? AND "
+	    "x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? AND x.charged_back_by IS NULL",
+	    "sssDDii", number, t->it.dealer_id, t->it.currency, from, to, t->it.first_id,
+	    t->it.last_id) < 0 ? -1 : 0;
+}
+
 static int
 item_in_txn(db_conn *db, void *arg)
 {
@@ -423,8 +477,14 @@ item_in_txn(db_conn *db, void *arg)
 		if (item_invoice(db, t->bs, t->period, &t->it, &inv, t->err, t->errlen) != 0)
 			return -1;
 		item_source(t->period, &t->it, source);
-		rc = invoice_issue(db, t->bs, &inv, source, &ubl, &len, t->err, t->errlen);
-		free(ubl);
+		if (inv.nlines == 0) {
+			rc = ISSUE_EXISTS;    /* billed meanwhile, by a run of another scope */
+		} else {
+			rc = invoice_issue(db, t->bs, &inv, source, &ubl, &len, t->err, t->errlen);
+			free(ubl);
+			if (rc == 0 && (rc = mark_billed(db, t, inv.number)) != 0)
+				rc = fail(db, "recording what the invoice billed", t->err, t->errlen);
+		}
 	}
 	if (rc == 0 || rc == ISSUE_EXISTS) {
 		snprintf(t->it.invoice_number, sizeof t->it.invoice_number, "%s", inv.number);
@@ -544,9 +604,11 @@ run_read(db_conn *db, int64_t id, bool with_items, run_status *out, char *err, s
 		return found < 0 ? fail(db, "reading the run", err, errlen) : 0;
 	if (!with_items)
 		return 1;
-	r = db_query(db, "SELECT seq, dealer_id, kind, currency, state, "
-	    "COALESCE(invoice_number, ''), invoice_lines, part FROM billing_run_items "
-	    "WHERE run_id = ? ORDER BY seq", "i", id);
+	r = db_query(db, "SELECT it.seq, it.dealer_id, it.kind, it.currency, it.state, "
+	    "COALESCE(it.invoice_number, ''), it.invoice_lines, it.part, "
+	    "COALESCE(i.line_total, 0), COALESCE(i.tax_total, 0), COALESCE(i.total, 0) "
+	    "FROM billing_run_items it LEFT JOIN invoices i ON i.number = it.invoice_number "
+	    "AND it.kind <> 'installment' WHERE it.run_id = ? ORDER BY it.seq", "i", id);
 	if (r == NULL)
 		return fail(db, "reading the run", err, errlen);
 	out->items = xcalloc(db_rows_count(r) + 1, sizeof *out->items);
@@ -560,6 +622,9 @@ run_read(db_conn *db, int64_t id, bool with_items, run_status *out, char *err, s
 		snprintf(it->invoice_number, sizeof it->invoice_number, "%s", db_rows_str(r, 5));
 		it->lines = (int)db_rows_int(r, 6);
 		it->part = (int)db_rows_int(r, 7);
+		it->net = db_rows_int(r, 8);
+		it->tax = db_rows_int(r, 9);
+		it->total = db_rows_int(r, 10);
 	}
 	db_rows_free(r);
 	if (more < 0) {

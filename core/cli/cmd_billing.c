@@ -67,7 +67,7 @@ print_run(const run_status *st, bool preview, cli_format f)
 {
 	static const char *const header[] = { "DEALER", "KIND", "CURRENCY", "PART", "STATE",
 		"INVOICE", "LINES", "NET", "TAX", "TOTAL" };
-	size_t ncols = preview ? 10 : 7;
+	size_t ncols = 10;
 	char **cells;
 
 	if (f == CLI_FORMAT_XML) {
@@ -88,11 +88,15 @@ print_run(const run_status *st, bool preview, cli_format f)
 		row[4] = xstrdup(it->done ? "done" : preview ? "to issue" : "pending");
 		row[5] = xstrdup(it->invoice_number[0] ? it->invoice_number : "-");
 		row[6] = xasprintf("%d", it->lines);
-		if (preview) {
+		{
+			/* An installment item is many invoices: the run's table
+			 * has their count, the register their amounts. */
 			const int64_t v[3] = { it->net, it->tax, it->total };
+			bool known = preview || (it->done && it->kind != RUN_INSTALLMENT &&
+			    it->invoice_number[0] != '\0');
 			for (int k = 0; k < 3; k++) {
 				money_format(v[k], it->currency, amount, sizeof amount);
-				row[7 + k] = xstrdup(amount);
+				row[7 + k] = xstrdup(known ? amount : "-");
 			}
 		}
 	}
@@ -100,9 +104,15 @@ print_run(const run_status *st, bool preview, cli_format f)
 	for (size_t i = 0; i < st->nitems * ncols; i++)
 		free(cells[i]);
 	free(cells);
+	char label[32];
+	if (preview)
+		snprintf(label, sizeof label, "preview");
+	else
+		snprintf(label, sizeof label, "%lld", (long long)st->id);
 	if (f == CLI_FORMAT_TABLE)
-		printf("\nbilling run %s%s, %s: %d of %d invoices done, %d issued, %lld lines\n",
-		    st->period, strcmp(st->scope, "*") ? "" : " (every dealer)",
+		printf("\nbilling run %s of %s%s%s, %s: %d of %d items done, %d invoices issued, "
+		    "%lld lines\n", label, st->period, strcmp(st->scope, "*") ? ", dealer " :
+		    " (every dealer)", strcmp(st->scope, "*") ? st->scope : "",
 		    preview ? "preview" : st->finished ? "finished" : "not finished",
 		    preview ? 0 : st->done, st->total, preview ? 0 : st->invoices,
 		    (long long)st->invoice_lines);

@@ -60,23 +60,23 @@
  *
  * The file is read with libxml2, hardened as contractd reads dealers'
  * documents: never from the network, no DTD loaded, no entity substituted,
- * any DOCTYPE refused, size and depth bounded; then checked element by
- * element against what LaborRates.xsd says, and for what it cannot say.
- * Everything else here comes from <contractd/plugin.h> and the C library:
- * nothing of contractd. */
+ * any DOCTYPE refused, size and depth bounded (plugins/common/xmlfile.c,
+ * compiled into this plugin); then checked element by element against
+ * what LaborRates.xsd says, and for what it cannot say. Everything else
+ * here comes from <contractd/plugin.h>, the C library and the sources of
+ * plugins/common: nothing of contractd. */
 #include <contractd/plugin.h>
 
-#include <libxml/parser.h>
-#include <libxml/SAX2.h>
+#include "lexical.h"
+#include "xmlfile.h"
+
 #include <libxml/tree.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define RATES_NS "urn:contractd:1"
 /* The largest rates file read, and how deep its elements may nest (the
@@ -153,22 +153,6 @@ typedef struct labor_state {
  * Small checks of text
  * ------------------------------------------------------------------------ */
 
-/* 1 to max letters, digits, '.', '_' or '-': common.xsd's Code (40) and
- * Identifier (64). */
-static bool
-is_code(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 /* 1 to int_max digits, then optionally '.' and 1 to frac_max digits:
  * the shape of common.xsd's unsigned decimals. */
 static bool
@@ -197,35 +181,6 @@ decimals_of(const char *s)
 	const char *dot = strchr(s, '.');
 
 	return dot != NULL ? (int)strlen(dot + 1) : 0;
-}
-
-/* "YYYY-MM-DD", a day that exists. */
-static bool
-is_date(const char *s)
-{
-	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return false;
-	return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
-}
-
-static bool
-is_blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return false;
-	return true;
 }
 
 /* Copies s without the white space around it (which the schema's types
@@ -321,150 +276,37 @@ bad(const loader *l, xmlNodePtr n, const char *attr, const char *fmt, ...)
 	    path, attr != NULL ? "/@" : "", attr != NULL ? attr : "", msg);
 }
 
-/* Per-parse state the SAX hooks share through ctxt->_private. */
-typedef struct parse_state {
-	int depth;
-	bool doctype;
-	bool too_deep;
-} parse_state;
-
-static void
-on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+/* Writes the message of what plugins/common/xmlfile refused, as this
+ * plugin words it, and returns its status: CD_ERR_CONFIG, or
+ * CD_ERR_INTERNAL when memory or a parser could not be had. */
+static cd_status
+refused(const loader *l, const xmlfile_problem *p)
 {
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *st = ctxt->_private;
-
-	(void)name;
-	(void)external_id;
-	(void)system_id;
-	st->doctype = true;
-	xmlStopParser(ctxt);
-}
-
-static void
-on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
-    int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
-    const xmlChar **attributes)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *st = ctxt->_private;
-
-	if (++st->depth > RATES_MAX_DEPTH) {
-		st->too_deep = true;
-		xmlStopParser(ctxt);
-		return;
-	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-	    nb_attributes, nb_defaulted, attributes);
-}
-
-static void
-on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_state *st = ctxt->_private;
-
-	st->depth--;
-	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
-}
-
-/* Reads the whole file, at most RATES_MAX_BYTES. Returns a new buffer, or
- * NULL with the message written. */
-static char *
-read_file(const loader *l, size_t *len, cd_status *rc)
-{
-	struct stat sb;
-	char *buf = NULL;
-	FILE *f;
-
-	*rc = CD_ERR_CONFIG;
-	f = fopen(l->file, "rb");
-	if (f == NULL) {
-		bad(l, NULL, NULL, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		bad(l, NULL, NULL, "not a regular file");
-		goto out;
-	}
-	if (sb.st_size == 0 || (unsigned long long)sb.st_size > RATES_MAX_BYTES) {
-		bad(l, NULL, NULL, "%lld bytes: a rates file has 1 to %u", (long long)sb.st_size,
+	switch (p->status) {
+	case XMLFILE_CANNOT_OPEN:
+		return bad(l, NULL, NULL, "cannot open: %s", strerror(p->errnum));
+	case XMLFILE_NOT_REGULAR:
+		return bad(l, NULL, NULL, "not a regular file");
+	case XMLFILE_EMPTY:
+	case XMLFILE_TOO_LARGE:
+		return bad(l, NULL, NULL, "%lld bytes: a rates file has 1 to %u", p->size,
 		    RATES_MAX_BYTES);
-		goto out;
+	case XMLFILE_CANNOT_READ:
+		return bad(l, NULL, NULL, "cannot read: %s",
+		    p->errnum != 0 ? strerror(p->errnum) : "it shrank");
+	case XMLFILE_NO_MEMORY:
+		return l->host->error_set(l->err, CD_ERR_INTERNAL, "out of memory");
+	case XMLFILE_NO_PARSER:
+		return l->host->error_set(l->err, CD_ERR_INTERNAL, "cannot create an XML parser");
+	case XMLFILE_DOCTYPE:
+		return bad(l, NULL, NULL, "a DOCTYPE is not allowed (no DTDs, no entities)");
+	case XMLFILE_TOO_DEEP:
+		return bad(l, NULL, NULL, "elements nest deeper than %d levels", RATES_MAX_DEPTH);
+	case XMLFILE_OK:
+	case XMLFILE_NOT_WELL_FORMED:
+		break;
 	}
-	buf = malloc((size_t)sb.st_size);
-	if (buf == NULL) {
-		*rc = l->host->error_set(l->err, CD_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-		bad(l, NULL, NULL, "cannot read: %s", ferror(f) ? strerror(errno) : "it shrank");
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	*len = (size_t)sb.st_size;
-	*rc = CD_OK;
-out:
-	fclose(f);
-	return buf;
-}
-
-/* Parses the file hardened: no network (XML_PARSE_NONET), no DTD loaded
- * and no entity substituted (neither XML_PARSE_DTDLOAD nor XML_PARSE_NOENT),
- * no XInclude, no huge-document mode, any DOCTYPE refused the moment the
- * parser meets it, nesting bounded. Returns the document (xmlFreeDoc), or
- * NULL with the message written. */
-static xmlDocPtr
-parse_file(const loader *l, const char *data, size_t len)
-{
-	parse_state st = { 0 };
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL) {
-		l->host->error_set(l->err, CD_ERR_INTERNAL, "cannot create an XML parser");
-		return NULL;
-	}
-	ctxt->_private = &st;
-	ctxt->sax->internalSubset = on_doctype;
-	ctxt->sax->externalSubset = on_doctype;
-	ctxt->sax->startElementNs = on_start;
-	ctxt->sax->endElementNs = on_end;
-	doc = xmlCtxtReadMemory(ctxt, data, (int)len, l->file, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	if (st.doctype || (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))) {
-		bad(l, NULL, NULL, "a DOCTYPE is not allowed (no DTDs, no entities)");
-		goto fail;
-	}
-	if (st.too_deep) {
-		bad(l, NULL, NULL, "elements nest deeper than %d levels", RATES_MAX_DEPTH);
-		goto fail;
-	}
-	if (doc == NULL || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[256];
-		size_t n;
-
-		snprintf(msg, sizeof msg, "%s", e != NULL && e->message != NULL ? e->message :
-		    "not well-formed XML");
-		for (char *c = msg; *c != '\0'; c++)
-			if (*c == '\n')
-				*c = ' ';
-		for (n = strlen(msg); n > 0 && msg[n - 1] == ' ';)
-			msg[--n] = '\0';
-		bad(l, NULL, NULL, "line %d, column %d: %s", e != NULL ? e->line : 0,
-		    e != NULL ? e->int2 : 0, msg);
-		goto fail;
-	}
-	xmlFreeParserCtxt(ctxt);
-	return doc;
-fail:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
-	return NULL;
+	return bad(l, NULL, NULL, "line %d, column %d: %s", p->line, p->column, p->message);
 }
 
 /* ------------------------------------------------------------------------
@@ -497,7 +339,7 @@ read_sequence(const loader *l, xmlNodePtr parent, slot *slots, size_t nslots)
 		size_t j;
 
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			if (!is_blank((const char *)n->content))
+			if (!lexical_is_blank((const char *)n->content))
 				return bad(l, parent, NULL, "text is not allowed here");
 			continue;
 		}
@@ -680,12 +522,12 @@ read_rate(const loader *l, labor_table *t, xmlNodePtr n, size_t index)
 	    (rc = attr_text(l, n, "dealer", dealer, &has_dealer)) != CD_OK ||
 	    (rc = attr_text(l, n, "region", region, &has_region)) != CD_OK)
 		return rc;
-	if (has_skill && !is_code(skill, 40))
+	if (has_skill && !lexical_is_code(skill, 40))
 		return bad(l, n, "skill", "'%s' is not a skill level (1 to 40 letters, digits, "
 		    "'.', '_' or '-')", skill);
-	if (has_dealer && !is_code(dealer, 64))
+	if (has_dealer && !lexical_is_code(dealer, 64))
 		return bad(l, n, "dealer", "'%s' is not a dealer id", dealer);
-	if (has_region && !is_code(region, 40))
+	if (has_region && !lexical_is_code(region, 40))
 		return bad(l, n, "region", "'%s' is not a region code", region);
 	if (has_dealer && has_region)
 		return bad(l, n, NULL, "a rate is for a dealer or for a region, not both");
@@ -825,7 +667,7 @@ read_operations(const loader *l, labor_table *t, xmlNodePtr ops)
 			return rc;
 		if (!present)
 			return bad(l, n, NULL, "missing attribute code");
-		if (!is_code(text, 40))
+		if (!lexical_is_code(text, 40))
 			return bad(l, n, "code", "'%s' is not an operation code", text);
 		if ((op->code = keep(l, text, &rc)) == NULL)
 			return rc;
@@ -964,7 +806,7 @@ read_table(const loader *l, labor_state *st, xmlNodePtr n)
 		return rc;
 	if (!present)
 		return bad(l, n, NULL, "missing attribute defaultSkill");
-	if (!is_code(text, 40))
+	if (!lexical_is_code(text, 40))
 		return bad(l, n, "defaultSkill", "'%s' is not a skill level", text);
 	if ((t->default_skill = keep(l, text, &rc)) == NULL)
 		return rc;
@@ -1029,7 +871,7 @@ read_rates_doc(const loader *l, labor_state *st, xmlDocPtr doc)
 	if (slots[1].first != NULL) {
 		if ((rc = simple_text(l, slots[1].first, text)) != CD_OK)
 			return rc;
-		if (!is_date(text))
+		if (!lexical_is_date(text))
 			return bad(l, slots[1].first, NULL, "'%s' is not a date (YYYY-MM-DD)", text);
 		snprintf(st->effective, sizeof st->effective, "%.10s", text);
 	}
@@ -1082,6 +924,7 @@ labor_init(const cd_host_services *host, const cd_plugin_ctx *ctx, void **out, c
 {
 	const char *rates = host->config_get(ctx, "rates");
 	labor_state *st = NULL;
+	xmlfile_problem problem;
 	xmlDocPtr doc = NULL;
 	char *data = NULL;
 	size_t len = 0;
@@ -1103,9 +946,12 @@ labor_init(const cd_host_services *host, const cd_plugin_ctx *ctx, void **out, c
 	l.host = host;
 	l.file = st->path;
 	l.err = err;
-	if ((data = read_file(&l, &len, &rc)) == NULL)
+	if ((data = xmlfile_read(st->path, RATES_MAX_BYTES, &len, &problem)) == NULL) {
+		rc = refused(&l, &problem);
 		goto fail;
-	if ((doc = parse_file(&l, data, len)) == NULL) {
+	}
+	if ((doc = xmlfile_parse(data, len, st->path, RATES_MAX_DEPTH, &problem)) == NULL) {
+		refused(&l, &problem);
 		rc = CD_ERR_CONFIG;
 		goto fail;
 	}
@@ -1263,7 +1109,7 @@ check_request(const labor_state *st, const cd_billing_request *req, cd_error *er
 	const cd_host_services *host = st->host;
 	const cd_decimal d = req->travel_distance;
 
-	if (!is_date(req->service_date.iso))
+	if (!lexical_is_date(req->service_date.iso))
 		return host->error_set(err, CD_ERR_INVALID, "the service date '%.10s' is not a date "
 		    "(YYYY-MM-DD)", req->service_date.iso);
 	if (st->effective[0] != '\0' && strcmp(req->service_date.iso, st->effective) < 0)

@@ -62,7 +62,8 @@
  *
  * The lists are read at init with libxml2, hardened as contractd reads
  * every document: no network, no entity substitution, no DTD loading, any
- * DOCTYPE refused, the file size and the nesting depth bounded. Then each
+ * DOCTYPE refused, the file size and the nesting depth bounded
+ * (plugins/common/xmlfile.c, compiled into this plugin). Then each
  * is checked fully — structure, codes, dates, amounts (never negative,
  * never more decimals than the currency has, a dealer net price not above
  * the list price), duplicate part numbers, supersessions to unknown parts
@@ -70,24 +71,22 @@
  * stops the plugin from loading with a message naming the file, the line,
  * the element and the part.
  *
- * Everything here comes from <contractd/plugin.h>, the C library and
- * libxml2. */
+ * Everything here comes from <contractd/plugin.h>, the C library,
+ * libxml2 and the sources of plugins/common. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <contractd/plugin.h>
 
-#include <errno.h>
-#include <fcntl.h>
+#include "lexical.h"
+#include "xmlfile.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -190,27 +189,6 @@ typedef struct parts_state {
  * Small helpers
  * ------------------------------------------------------------------------ */
 
-static bool
-is_code(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		char c = s[n];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n >= 1 && n <= max;
-}
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 /* True when category is prefix or lies below it in the dotted hierarchy:
  * "fluids.engine" is within "fluids" and within itself, "fluidsx" is not. */
 static bool
@@ -271,26 +249,6 @@ decimal_text(cd_decimal d, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%s%" PRIu64 ".%0*" PRIu64, d.value < 0 ? "-" : "", v / one,
 		    (int)scale, v % one);
-}
-
-/* True when a date is YYYY-MM-DD of a real day. */
-static bool
-is_date(const char *s)
-{
-	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d;
-
-	for (int i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? s[i] != '-' : !is_digit(s[i]))
-			return false;
-	if (s[10] != '\0')
-		return false;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return false;
-	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
 }
 
 static const char *
@@ -387,164 +345,41 @@ keep(loader *ld, char *s)
 	return s;
 }
 
-/* Reads the regular file path (at most PRICE_LIST_MAX_BYTES) into a new
- * buffer the caller frees. */
+/* Writes the message of what plugins/common/xmlfile refused, as this
+ * plugin words it, and returns its status: CD_ERR_CONFIG, or
+ * CD_ERR_INTERNAL when memory or a parser could not be had. */
 static cd_status
-read_file(loader *ld, const char *path, char **data, size_t *len)
+refused(loader *ld, const xmlfile_problem *p)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	cd_status rc = CD_ERR_CONFIG;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fail_at(ld, NULL, "cannot open: %s", strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fail_at(ld, NULL, "not a regular file");
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > PRICE_LIST_MAX_BYTES) {
-		fail_at(ld, NULL, "larger than the %u MiB a price list may have",
+	switch (p->status) {
+	case XMLFILE_CANNOT_OPEN:
+		return fail_at(ld, NULL, "cannot open: %s", strerror(p->errnum));
+	case XMLFILE_NOT_REGULAR:
+		return fail_at(ld, NULL, "not a regular file");
+	case XMLFILE_TOO_LARGE:
+		return fail_at(ld, NULL, "larger than the %u MiB a price list may have",
 		    PRICE_LIST_MAX_BYTES >> 20);
-		goto out;
-	}
-	if (st.st_size == 0) {
-		fail_at(ld, NULL, "the file is empty");
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = ld->host->error_set(ld->err, CD_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fail_at(ld, NULL, "cannot read: %s", n < 0 ? strerror(errno) : "file shrank");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	buf = NULL;
-	rc = CD_OK;
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-/* What the parser's hooks share. */
-typedef struct parse_guard {
-	int depth;
-	bool doctype;
-	bool too_deep;
-} parse_guard;
-
-static void
-on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_guard *g = ctxt->_private;
-
-	(void)name;
-	(void)external_id;
-	(void)system_id;
-	g->doctype = true;
-	xmlStopParser(ctxt);
-}
-
-static void
-on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
-    int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
-    const xmlChar **attributes)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_guard *g = ctxt->_private;
-
-	if (++g->depth > PRICE_LIST_MAX_DEPTH) {
-		g->too_deep = true;
-		xmlStopParser(ctxt);
-		return;
-	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
-	    nb_attributes, nb_defaulted, attributes);
-}
-
-static void
-on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-	parse_guard *g = ctxt->_private;
-
-	g->depth--;
-	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
-}
-
-/* Parses data without ever reading the network or a file, substituting an
- * entity or loading a DTD; a DOCTYPE is refused outright. */
-static cd_status
-parse(loader *ld, const char *data, size_t len, xmlDocPtr *out)
-{
-	parse_guard g = { 0 };
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-	cd_status rc = CD_OK;
-
-	*out = NULL;
-	ctxt = xmlNewParserCtxt();
-	if (ctxt == NULL)
+	case XMLFILE_EMPTY:
+		return fail_at(ld, NULL, "the file is empty");
+	case XMLFILE_CANNOT_READ:
+		return fail_at(ld, NULL, "cannot read: %s",
+		    p->errnum != 0 ? strerror(p->errnum) : "file shrank");
+	case XMLFILE_NO_MEMORY:
+		return ld->host->error_set(ld->err, CD_ERR_INTERNAL, "out of memory");
+	case XMLFILE_NO_PARSER:
 		return ld->host->error_set(ld->err, CD_ERR_INTERNAL, "cannot create an XML parser");
-	ctxt->_private = &g;
-	ctxt->sax->internalSubset = on_doctype;
-	ctxt->sax->externalSubset = on_doctype;
-	ctxt->sax->startElementNs = on_start;
-	ctxt->sax->endElementNs = on_end;
-	/* Deliberately absent: XML_PARSE_NOENT (substitute entities),
-	 * XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR, XML_PARSE_XINCLUDE and
-	 * XML_PARSE_HUGE. */
-	doc = xmlCtxtReadMemory(ctxt, data, (int)len, ld->pl->path, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_BIG_LINES);
-	if (g.doctype || (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))) {
-		rc = fail_at(ld, NULL, "a price list may not contain a DOCTYPE (DTDs and entities "
+	case XMLFILE_DOCTYPE:
+		return fail_at(ld, NULL, "a price list may not contain a DOCTYPE (DTDs and entities "
 		    "are not accepted)");
-	} else if (g.too_deep) {
-		rc = fail_at(ld, NULL, "elements are nested deeper than %d levels",
+	case XMLFILE_TOO_DEEP:
+		return fail_at(ld, NULL, "elements are nested deeper than %d levels",
 		    PRICE_LIST_MAX_DEPTH);
-	} else if (doc == NULL || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[256];
-		size_t n;
-
-		snprintf(msg, sizeof msg, "%s",
-		    e != NULL && e->message != NULL ? e->message : "not well-formed XML");
-		for (char *c = msg; *c != '\0'; c++)
-			if (*c == '\n')
-				*c = ' ';
-		for (n = strlen(msg); n > 0 && msg[n - 1] == ' ';)
-			msg[--n] = '\0';
-		rc = ld->host->error_set(ld->err, CD_ERR_CONFIG,
-		    "price list %s, line %d: not well-formed XML: %s", ld->pl->path,
-		    e != NULL ? e->line : 0, msg);
+	case XMLFILE_OK:
+	case XMLFILE_NOT_WELL_FORMED:
+		break;
 	}
-	if (rc != CD_OK) {
-		if (doc != NULL)
-			xmlFreeDoc(doc);
-	} else {
-		*out = doc;
-	}
-	xmlFreeParserCtxt(ctxt);
-	return rc;
+	return ld->host->error_set(ld->err, CD_ERR_CONFIG,
+	    "price list %s, line %d: not well-formed XML: %s", ld->pl->path, p->line, p->message);
 }
 
 static bool
@@ -552,15 +387,6 @@ is_ns_element(xmlNodePtr n)
 {
 	return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
 	    strcmp((const char *)n->ns->href, NS) == 0;
-}
-
-static bool
-is_blank(const xmlChar *s)
-{
-	for (; s != NULL && *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return false;
-	return true;
 }
 
 /* Checks that the element children of parent are all elements of the
@@ -584,7 +410,7 @@ check_complex(loader *ld, xmlNodePtr parent, const where *w)
 			}
 			break;
 		case XML_TEXT_NODE:
-			if (!is_blank(n->content)) {
+			if (!lexical_is_blank((const char *)n->content)) {
 				where_set(&at, n, "%s", w->path);
 				return fail_at(ld, &at, "text where only elements belong");
 			}
@@ -723,7 +549,7 @@ take_code(loader *ld, xmlNodePtr n, const where *parent, size_t max, const char 
 
 	if (text == NULL)
 		return rc;
-	if (!is_code(text, max)) {
+	if (!lexical_is_code(text, max)) {
 		where_set(&w, n, "%s/%s", parent->path, (const char *)n->name);
 		rc = fail_at(ld, &w, "'%s' is not 1 to %zu letters, digits, '.', '_' or '-'", text,
 		    max);
@@ -1298,7 +1124,7 @@ load_document(loader *ld, xmlDocPtr doc)
 	if ((n = cursor_take(&c, "EffectiveDate")) != NULL) {
 		if ((text = simple_text(ld, n, &w, &rc)) == NULL)
 			return rc;
-		if (!is_date(text)) {
+		if (!lexical_is_date(text)) {
 			where_set(&w, n, "/PartsPriceList/EffectiveDate");
 			rc = fail_at(ld, &w, "'%s' is not a date (YYYY-MM-DD)", text);
 			free(text);
@@ -1356,6 +1182,7 @@ price_list_load(const parts_state *st, const char *path, price_list **out, cd_er
 {
 	char resolved[PATH_TEXT_MAX];
 	loader ld = { .host = st->host, .err = err };
+	xmlfile_problem problem;
 	char *data = NULL;
 	size_t len = 0;
 	xmlDocPtr doc = NULL;
@@ -1370,10 +1197,11 @@ price_list_load(const parts_state *st, const char *path, price_list **out, cd_er
 		rc = st->host->error_set(err, CD_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = read_file(&ld, resolved, &data, &len)) != CD_OK)
+	if ((data = xmlfile_read(resolved, PRICE_LIST_MAX_BYTES, &len, &problem)) == NULL ||
+	    (doc = xmlfile_parse(data, len, ld.pl->path, PRICE_LIST_MAX_DEPTH, &problem)) == NULL) {
+		rc = refused(&ld, &problem);
 		goto out;
-	if ((rc = parse(&ld, data, len, &doc)) != CD_OK)
-		goto out;
+	}
 	if ((rc = load_document(&ld, doc)) != CD_OK)
 		goto out;
 	*out = ld.pl;

@@ -8,7 +8,8 @@
 # should not grow with N ([invoices] run_invoice_lines bounds an invoice).
 # Prints figures; asserts nothing.
 #
-#   tests/bench/bench-billing-run.sh [-s SIZES] [-n DEALERS] [-T SECONDS] [-p]
+#   tests/bench/bench-billing-run.sh [-s SIZES] [-n DEALERS] [-T SECONDS]
+#                                    [-i PERCENT] [-p]
 #
 #   -s SIZES    contracts per run, comma separated (default 100000,1000000;
 #               each 1000..2000000, at most 6 sizes); each size gets a month
@@ -17,6 +18,9 @@
 #   -T SECONDS  time limit of each billing run (default 3600): a run still
 #               going is stopped (SIGTERM: contractctl finishes the invoice
 #               in hand) and its figures are reported as PARTIAL
+#   -i PERCENT  that share of the contracts (default 0) is paid in 12 monthly
+#               installments: the run then also issues each of them an
+#               invoice of its own (the first installment) to its buyer
 #   -p          profile each run with perf (perf record on contractctl and
 #               its MariaDB, 499 Hz) and print where their CPU time went
 #
@@ -34,13 +38,15 @@ SIZES=100000,1000000
 DEALERS=200
 RUN_LIMIT=3600
 PROFILE=0
-while getopts s:n:T:ph opt; do
+INSTALLMENTS=0
+while getopts s:n:T:i:ph opt; do
 	case $opt in
 	s) SIZES=$OPTARG ;;
 	n) DEALERS=$OPTARG ;;
 	T) RUN_LIMIT=$OPTARG ;;
 	p) PROFILE=1 ;;
-	*) sed -n '2,30p' "$0"; exit 2 ;;
+	i) INSTALLMENTS=$OPTARG ;;
+	*) sed -n '2,34p' "$0"; exit 2 ;;
 	esac
 done
 SIZES=$(echo "$SIZES" | tr ',' ' ')
@@ -56,6 +62,8 @@ done
 [ "$nsizes" -ge 1 ] && [ "$nsizes" -le 6 ] || { echo "bench: -s takes 1 to 6 sizes" >&2; exit 2; }
 [ "$DEALERS" -le 1000 ] || { echo "bench: -n at most 1000" >&2; exit 2; }
 [ "$RUN_LIMIT" -le 14400 ] || { echo "bench: -T at most 14400" >&2; exit 2; }
+case $INSTALLMENTS in ''|*[!0-9]*) echo "bench: -i wants 0..100" >&2; exit 2 ;; esac
+[ "$INSTALLMENTS" -le 100 ] || { echo "bench: -i wants 0..100" >&2; exit 2; }
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${CD_SRCDIR:-$(cd "$HERE/../.." && pwd)}
@@ -224,6 +232,12 @@ numbers() {
 	fi
 }
 
+INST_COL= INST_VAL=
+if [ "$INSTALLMENTS" != 0 ]; then
+	INST_COL=", installments"
+	INST_VAL=", IF(((seq DIV $DEALERS) + 50) % 100 < $INSTALLMENTS, 12, 1)"
+fi
+
 # --- the contracts ---------------------------------------------------------------
 # generate FIRST LAST PERIOD: contracts FIRST..LAST (their ids, and their
 # assets'), sold in PERIOD (YYYY-MM), day by day over the month, by the
@@ -234,7 +248,9 @@ numbers() {
 # dealer's margin the rest; standard rated at 19 %. One contract in 100 is
 # cancelled on the last day of the month, with a commission chargeback (the
 # margin's unused share; the cancelled contracts are blocks of DEALERS
-# consecutive ids, so every dealer has some). In batches of 100 000, each its own transaction.
+# consecutive ids, so every dealer has some). With -i, that share of the
+# contracts (blocks of DEALERS ids too) is paid in 12 installments and gets
+# its buyer (contract_owners), whom its installment invoices go to. In batches of 100 000, each its own transaction.
 generate() {
 	first=$1 last=$2 p0="$3-01"
 	lo=$first
@@ -251,11 +267,11 @@ generate() {
 			plan_version, state, sale_date, start_date, end_date, usage_unit, start_usage,
 			starts_at_usage, currency, liability_limit, deductible, net_price, tax_category,
 			tax_rate, tax, total, dealer_cost, admin_fee, claims_reserve, dealer_margin,
-			plugin_name, plugin_version, input_hash, explanation)
+			plugin_name, plugin_version, input_hash, explanation$INST_COL)
 		SELECT seq, CONCAT('SC-', LPAD(seq, 8, '0')), dealer, seq, CONCAT('BRUN-REG-', seq),
 			'$PLAN_CODE', $PLAN_VERSION, 'active', sale, sale, DATE_ADD(sale, INTERVAL 36 MONTH),
 			'km', km, km, 'EUR', 500000, 10000, net, 'S', '0.19', tax, net + tax, fee + reserve,
-			fee, reserve, net - fee - reserve, '$PLAN_PLUGIN', '1.0.0', SHA2(seq, 256), 'bench'
+			fee, reserve, net - fee - reserve, '$PLAN_PLUGIN', '1.0.0', SHA2(seq, 256), 'bench'$INST_VAL
 		FROM (SELECT seq, CONCAT('BENCH-', LPAD(1 + seq % $DEALERS, 4, '0')) AS dealer,
 			DATE_ADD('$p0', INTERVAL seq % DAY(LAST_DAY('$p0')) DAY) AS sale,
 			20000 + seq % 50000 AS km, 40000 + (seq % 50) * 1000 AS net,
@@ -274,6 +290,12 @@ generate() {
 			WHERE id BETWEEN $lo AND $hi AND (id DIV $DEALERS) % 100 = 7) c;
 		UPDATE contracts SET state = 'cancelled', cancelled_on = LAST_DAY(sale_date)
 		WHERE id BETWEEN $lo AND $hi AND (id DIV $DEALERS) % 100 = 7" 1800
+		[ "$INSTALLMENTS" = 0 ] ||
+			sql "INSERT INTO contract_owners (contract_id, seq, effective_date, name, address_lines,
+				postal_code, city, country, document_id)
+			SELECT id, 1, sale_date, CONCAT('Customer ', id), CONCAT('Kastanienallee ', id % 100),
+				'10435', 'Berlin', 'DE', document_id
+			FROM contracts WHERE id BETWEEN $lo AND $hi AND installments > 1" 1800
 		lo=$((hi + 1))
 	done
 	sql "ANALYZE TABLE assets, contracts, cancellations" >/dev/null
@@ -288,6 +310,26 @@ plan_sql() {
 		FROM contracts WHERE sale_date >= '$1-01' AND sale_date < DATE_ADD('$1-01', INTERVAL 1 MONTH)
 		AND (NULL IS NULL OR dealer_id = NULL)) t GROUP BY dealer_id, currency, part
 		ORDER BY dealer_id, currency, part"
+}
+
+# settle: lets InnoDB write out the pages the generation dirtied, so that
+# the run does not pay for the bench's own writes (at most 120 s); prints
+# the dirty pages before and after.
+settle() {
+	dirty="SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+		WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'"
+	d0=$(sql "$dirty")
+	pct=$(sql "SELECT @@GLOBAL.innodb_max_dirty_pages_pct")
+	sql "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+	k=0
+	d=$d0
+	while [ "$d" -gt 64 ] && [ $k -lt 240 ]; do
+		sleep 0.5
+		d=$(sql "$dirty")
+		k=$((k + 1))
+	done
+	sql "SET GLOBAL innodb_max_dirty_pages_pct = $pct"
+	echo "$d0 $d $(awk -v k=$k 'BEGIN { print k / 2 }')"
 }
 
 # --- one size --------------------------------------------------------------------
@@ -309,7 +351,12 @@ for N in $SIZES; do
 	generate "$first" "$last" "$PERIOD"
 	t1=$(now)
 	CANCELLED=$(sql "SELECT COUNT(*) FROM cancellations WHERE contract_id BETWEEN $first AND $last")
-	echo "bench: generated $N contracts with their assets and $CANCELLED cancellations in $(secs "$t0" "$t1") s"
+	INST=0
+	[ "$INSTALLMENTS" = 0 ] ||
+		INST=$(sql "SELECT COUNT(*) FROM contracts WHERE id BETWEEN $first AND $last AND installments > 1
+			AND cancelled_on IS NULL")
+	echo "bench: generated $N contracts with their assets, $CANCELLED cancellations and $INST" \
+		"contracts paid in installments (not cancelled) in $(secs "$t0" "$t1") s"
 	echo "bench: database size now $(du -sm "$TMP/state/mariadb" | cut -f1) MB; free on $TMP: $(df -Pm "$TMP" | awk 'NR == 2 { print $4 }') MB"
 
 	# How the run will read an invoice's contracts: the plan of item_lines'
@@ -325,6 +372,9 @@ for N in $SIZES; do
 
 	sql "EXPLAIN $(plan_sql "$PERIOD")" | awk -F'\t' '$3 == "contracts" {
 		printf "bench: the run is planned by: type %s, key %s, rows %s, %s\n", $4, $6, $9, $10 }'
+
+	set -- $(settle)
+	echo "bench: InnoDB wrote out the generation's dirty pages ($1 -> $2) in $3 s"
 
 	if [ -n "$EST_RATE" ]; then
 		est=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1.01 / float(sys.argv[2])))' "$N" "$EST_RATE")
@@ -398,7 +448,14 @@ for N in $SIZES; do
 	UBL=$(sql "SELECT ROUND(AVG(LENGTH(ubl) / l)) FROM (SELECT i.ubl, COUNT(*) AS l FROM invoices i
 		JOIN invoice_lines x ON x.invoice_id = i.id WHERE i.source LIKE 'run:$PERIOD:remittance:%'
 		GROUP BY i.id ORDER BY i.id LIMIT 10) t")
-	# Hand the figures to the report: kB of the largest sample.
+	# The pace over the run, from the database's clock: the run's invoices
+	# in ten slices by number, each with its lines and its last invoice's time.
+	sql "SELECT t, COUNT(*), SUM(l), UNIX_TIMESTAMP(MAX(created_at)) FROM (SELECT i.created_at,
+		NTILE(10) OVER (ORDER BY i.id) AS t,
+		(SELECT COUNT(*) FROM invoice_lines x WHERE x.invoice_id = i.id) AS l
+		FROM invoices i WHERE i.source LIKE 'run:$PERIOD:%') q GROUP BY t ORDER BY t" 600 \
+		>"$TMP/tenths-$N"
+	echo "start $CREATED" >>"$TMP/tenths-$N"
 	CTL_HWM=$(awk '/Maximum resident set size/ { print $NF }' "$TMP/time-$N.txt" 2>/dev/null || true)
 	CTL_CPU=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { if (u != "") printf "%.1f", u + s }' \
 		"$TMP/time-$N.txt" 2>/dev/null || true)
@@ -478,6 +535,19 @@ for line in open(tmp + "/figures"):
            d.get("Innodb_os_log_written", 0) / lines if lines else 0,
            d.get("Innodb_buffer_pool_reads", 0), ubl, ctl_cpu, db_cpu, run_s, mb(db_rss),
            mb(db_hwm)))
+    # The pace over the run: lines/s of each tenth of its invoices.
+    try:
+        t = [l.split() for l in open("%s/tenths-%s" % (tmp, n))]
+        prev = float([x for x in t if x[0] == "start"][0][1])
+        pace = []
+        for x in t:
+            if x[0] != "start":
+                end = float(x[3])
+                pace.append("%.0f" % (int(x[2]) / (end - prev)) if end > prev else "?")
+                prev = end
+        notes.append("  lines/s of each tenth of the invoices (database clock): " + " ".join(pace))
+    except (OSError, IndexError, ValueError):
+        pass
     # The run's memory over its course: contractctl's VmRSS at each quarter.
     samples = [s.split() for s in open("%s/samples-%s" % (tmp, n)) if len(s.split()) == 5]
     if samples:

@@ -1,10 +1,11 @@
 /* test_lines_plugins — the billing and parts plugins' known answers, and
  * the documents they are asked and answer with.
  *
- * Known answers are data, curl style, as for the pricing plugins: each
- * directory of tests/data/billing/ and tests/data/parts/ that holds a
- * plugin.conf is one plugin instance — its "[plugin NAME]" section, NAME
- * being the directory's name and file a plugin of plugins/ — and each
+ * Known answers are data, curl style, as for the pricing plugins (and
+ * found and loaded the same way, by plugin_cases.h): each directory of
+ * tests/data/billing/ and tests/data/parts/ that holds a plugin.conf is
+ * one plugin instance — its "[plugin NAME]" section, NAME being the
+ * directory's name and file a plugin of plugins/ — and each
  * NNN-name.request.xml in it is a BillingRequest or a PartsRequest whose
  * answer must be NNN-name.expected.xml, a PricedLines (the lines and their
  * total, or the refusal with its status and message). Every case is one
@@ -29,100 +30,26 @@
  *
  * CD_SRCDIR and CD_BUILDDIR (set by `make check`) say where the cases and
  * the plugins are. */
+#include "plugin_cases.h"
 #include "plugin/host.h"
 #include "plugin/lines_doc.h"
-#include "plugin/pricing_doc.h"
-#include "base/log.h"
 #include "base/money.h"
 #include "base/xalloc.h"
 #include "config/config.h"
 #include "xml/schema.h"
 #include "xml/xml_in.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* Threads and rounds of the concurrency test. */
-#define THREADS 8
-#define ROUNDS 50
-
-/* The case roots: every directory under them with a plugin.conf. */
-static const char *const roots[] = { "billing", "parts" };
-
-/* One directory: a loaded plugin instance. */
-typedef struct instance {
-	char *name;              /* the directory, and the [plugin NAME] */
-	char *root;              /* "billing" or "parts" */
-	char *dir;
-	loaded_plugin *plugin;   /* NULL when it failed to load: see error */
-	char error[1024];
-} instance;
-
-/* One known-answer case. */
-typedef struct lines_case {
-	char *name;              /* "billing-labor/001-default-rate" */
-	size_t index;            /* of its instance, until discover() is done */
-	instance *inst;
-	char *request;           /* paths */
-	char *expected;
-} lines_case;
-
-static FILE *log_file;    /* what the host logs, kept out of the output */
-static instance *instances;
-static size_t ninstances;
-static lines_case *cases;
-static size_t ncases;
 static char *scratch;     /* a directory of our own for generated files */
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
-
-static const char *
-env_dir(const char *name)
-{
-	const char *d = getenv(name);
-
-	return d != NULL && d[0] != '\0' ? d : ".";
-}
-
-/* The whole file path, NUL-terminated; the caller frees it. Fails the test
- * when it cannot be read. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("cannot read %s", path);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
 
 static void
 spew(const char *path, const char *text, size_t len)
@@ -131,235 +58,6 @@ spew(const char *path, const char *text, size_t len)
 
 	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) != 0)
 		fail_msg("cannot write %s: %s", path, strerror(errno));
-}
-
-/* True when the log holds needle; then the log starts afresh. */
-static bool
-logged(const char *needle)
-{
-	char line[1024];
-	bool found = false;
-
-	fflush(log_file);
-	rewind(log_file);
-	while (!found && fgets(line, sizeof line, log_file) != NULL)
-		found = strstr(line, needle) != NULL;
-	rewind(log_file);
-	if (ftruncate(fileno(log_file), 0) != 0)
-		fail_msg("cannot empty the log");
-	return found;
-}
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of dir whose names end with suffix, sorted; the caller frees
- * each and the array. */
-static char **
-list_dir(const char *dir, const char *suffix, size_t *count)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
-
-	*count = 0;
-	if (d == NULL)
-		return NULL;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || !ends_with(e->d_name, suffix))
-			continue;
-		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof *names, compare_names);
-	*count = n;
-	return names;
-}
-
-/* Loads plugins/NAME/.libs/NAME.so of the build tree with params, relative
- * paths resolving in config_dir. NULL with the reason in err. */
-static loaded_plugin *
-load_plugin(const char *name, const config_kv *params, size_t n, const char *config_dir,
-    char *err, size_t errlen)
-{
-	char *so = xasprintf("%s/plugins/%s/.libs/%s.so", env_dir("CD_BUILDDIR"), name, name);
-	plugin_spec spec = { .path = so, .params = params, .nparams = n,
-		.config_dir = config_dir };
-	loaded_plugin *p = plugin_load(&spec, err, errlen);
-
-	free(so);
-	return p;
-}
-
-/* Loads the instance of directory name: its plugin.conf's one section,
- * with the plugin file taken from the build tree. */
-static void
-instance_load(instance *in, const char *root, const char *name)
-{
-	char *conf_path, *so = NULL, *stem = NULL;
-	plugin_spec spec = { 0 };
-	config *cfg = NULL;
-	const plugin_config *pc;
-
-	in->name = xstrdup(name);
-	in->dir = xasprintf("%s/%s", root, name);
-	conf_path = xasprintf("%s/plugin.conf", in->dir);
-	cfg = config_load(conf_path, in->error, sizeof in->error);
-	if (cfg == NULL)
-		goto out;
-	if (cfg->nplugins != 1 || strcmp(cfg->plugins[0].name, name) != 0 ||
-	    cfg->plugins[0].file == NULL) {
-		snprintf(in->error, sizeof in->error,
-		    "%s must have exactly one section, [plugin %s], with a file", conf_path, name);
-		goto out;
-	}
-	pc = &cfg->plugins[0];
-	/* plugins/NAME/.libs/NAME.so in the build tree */
-	stem = xstrndup(pc->file, strcspn(pc->file, "."));
-	so = xasprintf("%s/plugins/%s/.libs/%s", env_dir("CD_BUILDDIR"), stem, pc->file);
-	spec.path = so;
-	spec.name = pc->name;
-	spec.params = pc->params;
-	spec.nparams = pc->nparams;
-	spec.config_dir = cfg->dir;
-	in->plugin = plugin_load(&spec, in->error, sizeof in->error);
-out:
-	config_free(cfg);
-	free(conf_path);
-	free(stem);
-	free(so);
-}
-
-/* Finds every instance and case under the roots; a root that does not
- * exist (yet) has none. */
-static void
-discover(void)
-{
-	for (size_t r = 0; r < sizeof roots / sizeof roots[0]; r++) {
-		char *root = xasprintf("%s/tests/data/%s", env_dir("CD_SRCDIR"), roots[r]);
-		DIR *d = opendir(root);
-		struct dirent *e;
-		char **dirs = NULL;
-		size_t ndirs = 0;
-
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			char *conf = xasprintf("%s/%s/plugin.conf", root, e->d_name);
-			struct stat sb;
-
-			if (e->d_name[0] != '.' && stat(conf, &sb) == 0 && S_ISREG(sb.st_mode)) {
-				dirs = xreallocarray(dirs, ndirs + 1, sizeof *dirs);
-				dirs[ndirs++] = xstrdup(e->d_name);
-			}
-			free(conf);
-		}
-		if (d != NULL)
-			closedir(d);
-		if (ndirs > 0)
-			qsort(dirs, ndirs, sizeof *dirs, compare_names);
-		instances = xreallocarray(instances, ninstances + ndirs + 1, sizeof *instances);
-		for (size_t i = 0; i < ndirs; i++) {
-			instance *in = &instances[ninstances++];
-			char **requests;
-			size_t n;
-
-			memset(in, 0, sizeof *in);
-			in->root = xstrdup(roots[r]);
-			instance_load(in, root, dirs[i]);
-			requests = list_dir(in->dir, ".request.xml", &n);
-			for (size_t j = 0; j < n; j++) {
-				size_t stem = strlen(requests[j]) - strlen(".request.xml");
-				lines_case *c;
-
-				cases = xreallocarray(cases, ncases + 1, sizeof *cases);
-				c = &cases[ncases++];
-				c->index = ninstances - 1;
-				c->inst = NULL;
-				c->name = xasprintf("%s/%.*s", in->name, (int)stem, requests[j]);
-				c->request = xasprintf("%s/%s", in->dir, requests[j]);
-				c->expected = xasprintf("%s/%.*s.expected.xml", in->dir, (int)stem,
-				    requests[j]);
-				free(requests[j]);
-			}
-			free(requests);
-			free(dirs[i]);
-		}
-		free(dirs);
-		free(root);
-	}
-	/* The array of instances moved while it grew: point the cases at
-	 * their instances now. */
-	for (size_t c = 0; c < ncases; c++)
-		cases[c].inst = &instances[cases[c].index];
-}
-
-static void
-forget(void)
-{
-	for (size_t i = 0; i < ncases; i++) {
-		free(cases[i].name);
-		free(cases[i].request);
-		free(cases[i].expected);
-	}
-	free(cases);
-	for (size_t i = 0; i < ninstances; i++) {
-		plugin_unload(instances[i].plugin);
-		free(instances[i].name);
-		free(instances[i].root);
-		free(instances[i].dir);
-	}
-	free(instances);
-}
-
-/* The instance of directory name, or NULL. */
-static const instance *
-instance_named(const char *name)
-{
-	for (size_t i = 0; i < ninstances; i++)
-		if (strcmp(instances[i].name, name) == 0)
-			return &instances[i];
-	return NULL;
-}
-
-/* Reads the request at path; fails the test if it is not valid. */
-static lines_input *
-read_request(const char *path)
-{
-	char err[2048], *text;
-	lines_input *in;
-	size_t len;
-
-	text = slurp(path, &len);
-	in = lines_input_read(text, len, err, sizeof err);
-	free(text);
-	if (in == NULL)
-		fail_msg("%s is not a valid BillingRequest or PartsRequest:\n%s", path, err);
-	return in;
-}
-
-static void
-read_expected(const char *path, lines_output *out)
-{
-	char err[2048], *text;
-	size_t len;
-
-	text = slurp(path, &len);
-	if (lines_output_read(text, len, out, err, sizeof err) != 0)
-		fail_msg("%s is not a valid PricedLines:\n%s", path, err);
-	free(text);
 }
 
 /* Two quantities are the same number ("1.5" and "1.50"). */
@@ -377,38 +75,19 @@ same_quantity(cd_decimal a, cd_decimal b)
 /* Compares two answers field by field, line by line; returns the number
  * of differences, each printed. */
 static int
-compare(const lines_output *want, const lines_output *got)
+compare(const void *want_answer, const void *got_answer)
 {
+	const lines_output *want = want_answer, *got = got_answer;
+	const char *cur = want->currency;
 	int diffs = 0;
 
-#define DIFF_STR(field, a, b) \
-	do { \
-		if (strcmp((a), (b)) != 0) { \
-			print_message("#   %s: expected '%s'\n#   %*s       got '%s'\n", field, \
-			    (a), (int)strlen(field), "", (b)); \
-			diffs++; \
-		} \
-	} while (0)
-#define DIFF_MONEY(field, a, b) \
-	do { \
-		char at[32], bt[32]; \
-		if ((a) != (b)) { \
-			money_format((a), want->currency, at, sizeof at); \
-			money_format((b), want->currency, bt, sizeof bt); \
-			print_message("#   %s: expected %s, got %s %s\n", field, at, bt, \
-			    want->currency); \
-			diffs++; \
-		} \
-	} while (0)
-
-	DIFF_STR("plugin", want->plugin, got->plugin);
-	DIFF_STR("version", want->version, got->version);
-	DIFF_STR("currency", want->currency, got->currency);
-	DIFF_STR("status", plugin_status_name(want->status), plugin_status_name(got->status));
-	if (want->status != CD_OK || got->status != CD_OK) {
-		DIFF_STR("message", want->message, got->message);
-		return diffs;
-	}
+	diffs += diff_str("plugin", want->plugin, got->plugin);
+	diffs += diff_str("version", want->version, got->version);
+	diffs += diff_str("currency", want->currency, got->currency);
+	diffs += diff_str("status", plugin_status_name(want->status),
+	    plugin_status_name(got->status));
+	if (want->status != CD_OK || got->status != CD_OK)
+		return diffs + diff_str("message", want->message, got->message);
 	if (want->nlines != got->nlines) {
 		print_message("#   lines: expected %zu, got %zu\n", want->nlines, got->nlines);
 		diffs++;
@@ -418,12 +97,12 @@ compare(const lines_output *want, const lines_output *got)
 		char field[64];
 
 		snprintf(field, sizeof field, "line %zu kind", i + 1);
-		DIFF_STR(field, lines_kind_name(w->kind) ? lines_kind_name(w->kind) : "?",
+		diffs += diff_str(field, lines_kind_name(w->kind) ? lines_kind_name(w->kind) : "?",
 		    lines_kind_name(g->kind) ? lines_kind_name(g->kind) : "?");
 		snprintf(field, sizeof field, "line %zu code", i + 1);
-		DIFF_STR(field, w->code, g->code);
+		diffs += diff_str(field, w->code, g->code);
 		snprintf(field, sizeof field, "line %zu description", i + 1);
-		DIFF_STR(field, w->description, g->description);
+		diffs += diff_str(field, w->description, g->description);
 		if (!same_quantity(w->quantity, g->quantity)) {
 			print_message("#   line %zu quantity: expected %lld/10^%d, got %lld/10^%d\n",
 			    i + 1, (long long)w->quantity.value, (int)w->quantity.scale,
@@ -431,27 +110,26 @@ compare(const lines_output *want, const lines_output *got)
 			diffs++;
 		}
 		snprintf(field, sizeof field, "line %zu unit price", i + 1);
-		DIFF_MONEY(field, w->unit_price, g->unit_price);
+		diffs += diff_money(field, w->unit_price, g->unit_price, cur);
 		snprintf(field, sizeof field, "line %zu amount", i + 1);
-		DIFF_MONEY(field, w->amount, g->amount);
+		diffs += diff_money(field, w->amount, g->amount, cur);
 		if (w->tax_category != g->tax_category) {
 			print_message("#   line %zu tax category: expected %d, got %d\n", i + 1,
 			    (int)w->tax_category, (int)g->tax_category);
 			diffs++;
 		}
 		snprintf(field, sizeof field, "line %zu reference", i + 1);
-		DIFF_STR(field, w->reference, g->reference);
+		diffs += diff_str(field, w->reference, g->reference);
 	}
-	DIFF_MONEY("total", want->total, got->total);
-#undef DIFF_STR
-#undef DIFF_MONEY
-	return diffs;
+	return diffs + diff_money("total", want->total, got->total, cur);
 }
 
 /* Compares silently: the same answer. */
 static bool
-same_answer(const lines_output *a, const lines_output *b)
+same_answer(const void *a_answer, const void *b_answer)
 {
+	const lines_output *a = a_answer, *b = b_answer;
+
 	if (a->status != b->status || strcmp(a->message, b->message) != 0 ||
 	    a->nlines != b->nlines || a->total != b->total)
 		return false;
@@ -468,44 +146,20 @@ same_answer(const lines_output *a, const lines_output *b)
 	return true;
 }
 
+static void
+clear_answer(void *answer)
+{
+	lines_output_clear(answer);
+}
+
+/* BillingRequest or PartsRequest in, PricedLines out: the documents of
+ * `contractctl plugin price`. */
+CASE_DOCS(lines, "BillingRequest or PartsRequest", "PricedLines", clear_answer, compare,
+    same_answer);
+
 /* ------------------------------------------------------------------------
  * Known answers
  * ------------------------------------------------------------------------ */
-
-static void
-test_case(void **state)
-{
-	const lines_case *c = *state;
-	lines_output want, got, again;
-	lines_input *in;
-	char why[256], err[2048], *doc;
-	size_t len;
-
-	if (c->inst == NULL || c->inst->plugin == NULL)
-		fail_msg("%s did not load: %s", c->name, c->inst ? c->inst->error : "?");
-	in = read_request(c->request);
-	read_expected(c->expected, &want);
-	lines_run(c->inst->plugin, in, &got);
-	if (compare(&want, &got) != 0) {
-		doc = lines_output_write(&got, NULL);
-		print_message("# %s answered:\n%s", c->name, doc);
-		free(doc);
-		fail_msg("%s: the answer differs from %s", c->name, c->expected);
-	}
-	/* Whatever a plugin answers must be something the server accepts. */
-	if (lines_output_check(&got, why, sizeof why) != 0)
-		fail_msg("%s: the server would refuse the answer: %s", c->name, why);
-	/* And what `plugin price` prints must read back as the same answer. */
-	doc = lines_output_write(&got, &len);
-	if (lines_output_read(doc, len, &again, err, sizeof err) != 0)
-		fail_msg("%s: the printed answer does not read back:\n%s\n%s", c->name, err, doc);
-	assert_int_equal(compare(&got, &again), 0);
-	free(doc);
-	lines_output_clear(&want);
-	lines_output_clear(&got);
-	lines_output_clear(&again);
-	lines_input_free(in);
-}
 
 /* Every directory holds cases, every case its expected answer, and a
  * request of the instance's kind: a missing file must not pass as
@@ -516,25 +170,12 @@ test_cases_complete(void **state)
 {
 	(void)state;
 	assert_non_null(instance_named("billing-labor"));
-	for (size_t i = 0; i < ninstances; i++) {
-		size_t n = 0;
-
-		for (size_t j = 0; j < ncases; j++)
-			n += cases[j].inst == &instances[i];
-		if (n == 0)
-			fail_msg("%s has no cases", instances[i].dir);
-	}
+	cases_check_complete();
 	for (size_t j = 0; j < ncases; j++) {
-		const lines_case *c = &cases[j];
+		const plugin_case *c = &cases[j];
 		cd_plugin_kind want;
 		lines_input *in;
-		FILE *f;
 
-		if (c->inst == NULL)
-			fail_msg("%s belongs to no instance", c->request);
-		if ((f = fopen(c->expected, "r")) == NULL)
-			fail_msg("%s has no %s", c->request, c->expected);
-		fclose(f);
 		in = read_request(c->request);
 		want = strcmp(c->inst->root, "billing") == 0 ? CD_PLUGIN_BILLING : CD_PLUGIN_PARTS;
 		if (lines_input_kind(in) != want)
@@ -556,68 +197,12 @@ test_cases_complete(void **state)
  * Concurrency: one state, many threads
  * ------------------------------------------------------------------------ */
 
-typedef struct worker {
-	const instance *inst;
-	lines_input **inputs;         /* the instance's cases */
-	const lines_output *answers;  /* what one thread got */
-	size_t n;
-	atomic_int *mismatches;
-} worker;
-
-static void *
-price_all(void *arg)
-{
-	const worker *w = arg;
-	lines_output got;
-
-	for (int r = 0; r < ROUNDS; r++) {
-		for (size_t i = 0; i < w->n; i++) {
-			lines_run(w->inst->plugin, w->inputs[i], &got);
-			if (!same_answer(&got, &w->answers[i]))
-				atomic_fetch_add(w->mismatches, 1);
-			lines_output_clear(&got);
-		}
-	}
-	return NULL;
-}
-
 /* THREADS threads price every case of every instance ROUNDS times with the
  * same plugin state at once, and get the answers one thread got. */
 static void
 test_concurrent_pricing(void **state)
 {
-	atomic_int mismatches = 0;
-
-	(void)state;
-	for (size_t i = 0; i < ninstances; i++) {
-		const instance *inst = &instances[i];
-		lines_input **inputs = xcalloc(ncases + 1, sizeof *inputs);
-		lines_output *answers = xcalloc(ncases + 1, sizeof *answers);
-		pthread_t threads[THREADS];
-		worker w = { .inst = inst, .inputs = inputs, .answers = answers,
-			.mismatches = &mismatches };
-
-		if (inst->plugin == NULL)
-			fail_msg("%s did not load: %s", inst->name, inst->error);
-		for (size_t j = 0; j < ncases; j++) {
-			if (cases[j].inst != inst)
-				continue;
-			inputs[w.n] = read_request(cases[j].request);
-			lines_run(inst->plugin, inputs[w.n], &answers[w.n]);
-			w.n++;
-		}
-		for (int t = 0; t < THREADS; t++)
-			assert_int_equal(pthread_create(&threads[t], NULL, price_all, &w), 0);
-		for (int t = 0; t < THREADS; t++)
-			pthread_join(threads[t], NULL);
-		for (size_t j = 0; j < w.n; j++) {
-			lines_input_free(inputs[j]);
-			lines_output_clear(&answers[j]);
-		}
-		free(inputs);
-		free(answers);
-	}
-	assert_int_equal(atomic_load(&mismatches), 0);
+	cases_test_concurrency(state);
 }
 
 /* ------------------------------------------------------------------------
@@ -720,17 +305,6 @@ static const char billing_request[] =
     "<PartsAmount>1500</PartsAmount>"
     "<Params><Param><Key>k</Key><Value> v w </Value></Param></Params>"
     "</BillingRequest>";
-
-/* text with from replaced by to (which must occur). */
-static char *
-variant_of(const char *text, const char *from, const char *to)
-{
-	const char *at = strstr(text, from);
-
-	if (at == NULL)
-		fail_msg("'%s' is not in the document", from);
-	return xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
-}
 
 static void
 test_request_reader(void **state)
@@ -1314,20 +888,6 @@ test_init_refusals_file(void **state)
 
 /* ------------------------------------------------------------------------ */
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return 0;
-}
-
 /* Removes the scratch directory and what the tests wrote there. */
 static void
 scratch_remove(void)
@@ -1350,6 +910,7 @@ scratch_remove(void)
 int
 main(void)
 {
+	static const char *const roots[] = { "billing", "parts" };
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_cases_complete),
 		cmocka_unit_test(test_concurrent_pricing),
@@ -1364,21 +925,13 @@ main(void)
 		cmocka_unit_test(test_init_refusals),
 		cmocka_unit_test(test_init_refusals_file),
 	};
-	const size_t nfixed = sizeof fixed / sizeof fixed[0];
-	struct CMUnitTest *tests;
-	char err[512], tmpl[] = "/tmp/test_lines_plugins.XXXXXX";
+	char tmpl[] = "/tmp/test_lines_plugins.XXXXXX";
 	const char *tmpdir = getenv("TMPDIR");
 	int rc;
 
-	/* Refusals are expected: what the host logs goes to a file of its own. */
-	log_file = tmpfile();
-	if (log_file == NULL)
+	/* The case roots: every directory under them with a plugin.conf. */
+	if (cases_setup(&lines_docs, roots, sizeof roots / sizeof roots[0]) != 0)
 		return 1;
-	log_setup(LOG_LEVEL_DEBUG, log_file);
-	if (pricing_doc_init(err, sizeof err) != 0) {
-		fprintf(stderr, "cannot load the XML schemas: %s\n", err);
-		return 1;
-	}
 	if (tmpdir != NULL && tmpdir[0] != '\0') {
 		scratch = xasprintf("%s/test_lines_plugins.XXXXXX", tmpdir);
 		if (mkdtemp(scratch) == NULL) {
@@ -1393,23 +946,8 @@ main(void)
 		}
 		scratch = xstrdup(tmpl);
 	}
-	discover();
-	tests = xcalloc(ncases + nfixed, sizeof *tests);
-	for (size_t i = 0; i < ncases; i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = test_case;
-		tests[i].initial_state = &cases[i];
-	}
-	memcpy(tests + ncases, fixed, sizeof fixed);
-	/* The count is known at run time only, hence the function behind
-	 * cmocka_run_group_tests_name. */
-	rc = _cmocka_run_group_tests("billing and parts plugins", tests, ncases + nfixed,
-	    group_setup, group_teardown);
-	free(tests);
-	forget();
+	rc = cases_run("billing and parts plugins", fixed, sizeof fixed / sizeof fixed[0]);
 	scratch_remove();
-	pricing_doc_cleanup();
-	log_setup(LOG_LEVEL_DEBUG, NULL);
-	fclose(log_file);
+	cases_cleanup();
 	return rc;
 }

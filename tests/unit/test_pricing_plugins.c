@@ -1,10 +1,11 @@
 /* test_pricing_plugins — the pricing plugins' known answers, and the
  * rate-table service they stand on.
  *
- * Known answers are data, curl style: each directory of tests/data/pricing/
- * is one plugin instance — plugin.conf holds its "[plugin NAME]" section,
- * whose file is a plugin of plugins/ — and each NNN-name.request.xml in it
- * is a PricingRequest whose answer must be NNN-name.expected.xml, a
+ * Known answers are data, curl style (plugin_cases.h finds and loads
+ * them): each directory of tests/data/pricing/ is one plugin instance —
+ * plugin.conf holds its "[plugin NAME]" section, whose file is a plugin of
+ * plugins/ — and each NNN-name.request.xml in it is a PricingRequest
+ * whose answer must be NNN-name.expected.xml, a
  * PricingResult (the price and its split, or the refusal with its status
  * and message). Every case is one test: the instance is loaded through the
  * plugin host, the request is read and priced with pricing_doc (exactly
@@ -23,369 +24,66 @@
  *
  * CD_SRCDIR and CD_BUILDDIR (set by `make check`) say where the cases and
  * the plugins are. */
+#include "plugin_cases.h"
 #include "plugin/host.h"
 #include "plugin/pricing_doc.h"
 #include "plugin/ratetable.h"
-#include "base/log.h"
 #include "base/money.h"
 #include "base/xalloc.h"
 #include "config/config.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <dirent.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Threads and rounds of the concurrency test. */
-#define THREADS 8
-#define ROUNDS 50
-
-/* One directory of tests/data/pricing/: a loaded plugin instance. */
-typedef struct instance {
-	char *name;              /* the directory, and the [plugin NAME] */
-	char *dir;
-	loaded_plugin *plugin;   /* NULL when it failed to load: see error */
-	char error[1024];
-} instance;
-
-/* One known-answer case. */
-typedef struct pricing_case {
-	char *name;              /* "pricing-percent/001-first-band" */
-	instance *inst;
-	char *request;           /* paths */
-	char *expected;
-} pricing_case;
-
-static FILE *log_file;    /* what the host logs, kept out of the output */
-static instance *instances;
-static size_t ninstances;
-static pricing_case *cases;
-static size_t ncases;
-
-/* ------------------------------------------------------------------------
- * Helpers
- * ------------------------------------------------------------------------ */
-
-static const char *
-env_dir(const char *name)
-{
-	const char *d = getenv(name);
-
-	return d != NULL && d[0] != '\0' ? d : ".";
-}
-
-/* The whole file path, NUL-terminated; the caller frees it. Fails the test
- * when it cannot be read. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)n + 1);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("cannot read %s", path);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
-/* True when the log holds needle; then the log starts afresh. */
-static bool
-logged(const char *needle)
-{
-	char line[1024];
-	bool found = false;
-
-	fflush(log_file);
-	rewind(log_file);
-	while (!found && fgets(line, sizeof line, log_file) != NULL)
-		found = strstr(line, needle) != NULL;
-	rewind(log_file);
-	if (ftruncate(fileno(log_file), 0) != 0)
-		fail_msg("cannot empty the log");
-	return found;
-}
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of dir whose names end with suffix, sorted; the caller frees
- * each and the array. */
-static char **
-list_dir(const char *dir, const char *suffix, size_t *count)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
-
-	*count = 0;
-	if (d == NULL)
-		return NULL;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || !ends_with(e->d_name, suffix))
-			continue;
-		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, compare_names);
-	*count = n;
-	return names;
-}
-
-/* Loads the instance of directory name: its plugin.conf's one section,
- * with the plugin file taken from the build tree. */
-static void
-instance_load(instance *in, const char *root, const char *name)
-{
-	char *conf_path, *so = NULL, *stem = NULL;
-	plugin_spec spec = { 0 };
-	config *cfg = NULL;
-	const plugin_config *pc;
-
-	in->name = xstrdup(name);
-	in->dir = xasprintf("%s/%s", root, name);
-	conf_path = xasprintf("%s/plugin.conf", in->dir);
-	cfg = config_load(conf_path, in->error, sizeof in->error);
-	if (cfg == NULL)
-		goto out;
-	if (cfg->nplugins != 1 || strcmp(cfg->plugins[0].name, name) != 0 ||
-	    cfg->plugins[0].file == NULL) {
-		snprintf(in->error, sizeof in->error,
-		    "%s must have exactly one section, [plugin %s], with a file", conf_path, name);
-		goto out;
-	}
-	pc = &cfg->plugins[0];
-	/* plugins/NAME/.libs/NAME.so in the build tree */
-	stem = xstrndup(pc->file, strcspn(pc->file, "."));
-	so = xasprintf("%s/plugins/%s/.libs/%s", env_dir("CD_BUILDDIR"), stem, pc->file);
-	spec.path = so;
-	spec.name = pc->name;
-	spec.params = pc->params;
-	spec.nparams = pc->nparams;
-	spec.config_dir = cfg->dir;
-	in->plugin = plugin_load(&spec, in->error, sizeof in->error);
-out:
-	config_free(cfg);
-	free(conf_path);
-	free(stem);
-	free(so);
-}
-
-/* Finds every instance and case under tests/data/pricing/. */
-static void
-discover(void)
-{
-	char *root = xasprintf("%s/tests/data/pricing", env_dir("CD_SRCDIR"));
-	DIR *d = opendir(root);
-	struct dirent *e;
-	char **dirs = NULL;
-	size_t ndirs = 0;
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char *conf = xasprintf("%s/%s/plugin.conf", root, e->d_name);
-		FILE *f = e->d_name[0] != '.' ? fopen(conf, "r") : NULL;
-
-		if (f != NULL) {
-			fclose(f);
-			dirs = xreallocarray(dirs, ndirs + 1, sizeof *dirs);
-			dirs[ndirs++] = xstrdup(e->d_name);
-		}
-		free(conf);
-	}
-	if (d != NULL)
-		closedir(d);
-	qsort(dirs, ndirs, sizeof *dirs, compare_names);
-	instances = xcalloc(ndirs ? ndirs : 1, sizeof *instances);
-	for (size_t i = 0; i < ndirs; i++) {
-		instance *in = &instances[ninstances++];
-		char **requests;
-		size_t n;
-
-		instance_load(in, root, dirs[i]);
-		requests = list_dir(in->dir, ".request.xml", &n);
-		for (size_t j = 0; j < n; j++) {
-			size_t stem = strlen(requests[j]) - strlen(".request.xml");
-			pricing_case *c;
-
-			cases = xreallocarray(cases, ncases + 1, sizeof *cases);
-			c = &cases[ncases++];
-			c->inst = in;
-			c->name = xasprintf("%s/%.*s", in->name, (int)stem, requests[j]);
-			c->request = xasprintf("%s/%s", in->dir, requests[j]);
-			c->expected = xasprintf("%s/%.*s.expected.xml", in->dir, (int)stem,
-			    requests[j]);
-			free(requests[j]);
-		}
-		free(requests);
-		free(dirs[i]);
-	}
-	free(dirs);
-	free(root);
-}
-
-static void
-forget(void)
-{
-	for (size_t i = 0; i < ncases; i++) {
-		free(cases[i].name);
-		free(cases[i].request);
-		free(cases[i].expected);
-	}
-	free(cases);
-	for (size_t i = 0; i < ninstances; i++) {
-		plugin_unload(instances[i].plugin);
-		free(instances[i].name);
-		free(instances[i].dir);
-	}
-	free(instances);
-}
-
-/* Reads the request of c; fails the test if it is not valid. */
-static pricing_input *
-read_request(const pricing_case *c)
-{
-	char err[2048], *text;
-	pricing_input *in;
-	size_t len;
-
-	text = slurp(c->request, &len);
-	in = pricing_input_read(text, len, err, sizeof err);
-	free(text);
-	if (in == NULL)
-		fail_msg("%s is not a valid PricingRequest:\n%s", c->request, err);
-	return in;
-}
-
-static void
-read_expected(const char *path, pricing_output *out)
-{
-	char err[2048], *text;
-	size_t len;
-
-	text = slurp(path, &len);
-	if (pricing_output_read(text, len, out, err, sizeof err) != 0)
-		fail_msg("%s is not a valid PricingResult:\n%s", path, err);
-	free(text);
-}
-
-/* Compares two answers field by field; returns the number of differences,
- * each printed. */
-static int
-compare(const pricing_output *want, const pricing_output *got)
-{
-	const cd_pricing_result *w = &want->result, *g = &got->result;
-	int diffs = 0;
-
-#define DIFF_STR(field, a, b) \
-	do { \
-		if (strcmp((a), (b)) != 0) { \
-			print_message("#   %s: expected '%s'\n#   %*s       got '%s'\n", field, \
-			    (a), (int)strlen(field), "", (b)); \
-			diffs++; \
-		} \
-	} while (0)
-#define DIFF_MONEY(field, a, b) \
-	do { \
-		char at[32], bt[32]; \
-		if ((a) != (b)) { \
-			money_format((a), want->currency, at, sizeof at); \
-			money_format((b), want->currency, bt, sizeof bt); \
-			print_message("#   %s: expected %s, got %s %s\n", field, at, bt, \
-			    want->currency); \
-			diffs++; \
-		} \
-	} while (0)
-
-	DIFF_STR("plugin", want->plugin, got->plugin);
-	DIFF_STR("version", want->version, got->version);
-	DIFF_STR("status", plugin_status_name(want->status), plugin_status_name(got->status));
-	if (want->status != CD_OK || got->status != CD_OK) {
-		DIFF_STR("message", want->message, got->message);
-		return diffs;
-	}
-	DIFF_STR("currency", want->currency, got->currency);
-	DIFF_MONEY("retail price", w->retail_price, g->retail_price);
-	DIFF_MONEY("dealer cost", w->dealer_cost, g->dealer_cost);
-	DIFF_MONEY("admin fee", w->admin_fee, g->admin_fee);
-	DIFF_MONEY("claims reserve", w->claims_reserve, g->claims_reserve);
-	if (w->tax_category != g->tax_category) {
-		print_message("#   tax category: expected %d, got %d\n", (int)w->tax_category,
-		    (int)g->tax_category);
-		diffs++;
-	}
-	DIFF_STR("explanation", w->explanation, g->explanation);
-#undef DIFF_STR
-#undef DIFF_MONEY
-	return diffs;
-}
 
 /* ------------------------------------------------------------------------
  * Known answers
  * ------------------------------------------------------------------------ */
 
-static void
-test_case(void **state)
+/* Compares two answers field by field; returns the number of differences,
+ * each printed. */
+static int
+compare(const void *want_answer, const void *got_answer)
 {
-	const pricing_case *c = *state;
-	pricing_output want, got, again;
-	pricing_input *in;
-	char why[256], err[2048], *doc;
-	size_t len;
+	const pricing_output *want = want_answer, *got = got_answer;
+	const cd_pricing_result *w = &want->result, *g = &got->result;
+	const char *cur = want->currency;
+	int diffs = 0;
 
-	if (c->inst->plugin == NULL)
-		fail_msg("%s did not load: %s", c->inst->name, c->inst->error);
-	in = read_request(c);
-	read_expected(c->expected, &want);
-	pricing_run(c->inst->plugin, in, &got);
-	if (compare(&want, &got) != 0) {
-		doc = pricing_output_write(&got, NULL);
-		print_message("# %s answered:\n%s", c->name, doc);
-		free(doc);
-		fail_msg("%s: the answer differs from %s", c->name, c->expected);
+	diffs += diff_str("plugin", want->plugin, got->plugin);
+	diffs += diff_str("version", want->version, got->version);
+	diffs += diff_str("status", plugin_status_name(want->status),
+	    plugin_status_name(got->status));
+	if (want->status != CD_OK || got->status != CD_OK)
+		return diffs + diff_str("message", want->message, got->message);
+	diffs += diff_str("currency", want->currency, got->currency);
+	diffs += diff_money("retail price", w->retail_price, g->retail_price, cur);
+	diffs += diff_money("dealer cost", w->dealer_cost, g->dealer_cost, cur);
+	diffs += diff_money("admin fee", w->admin_fee, g->admin_fee, cur);
+	diffs += diff_money("claims reserve", w->claims_reserve, g->claims_reserve, cur);
+	if (w->tax_category != g->tax_category) {
+		print_message("#   tax category: expected %d, got %d\n", (int)w->tax_category,
+		    (int)g->tax_category);
+		diffs++;
 	}
-	/* Whatever a plugin answers must be something the server accepts. */
-	if (pricing_output_check(&got, why, sizeof why) != 0)
-		fail_msg("%s: the server would refuse the answer: %s", c->name, why);
-	/* And what `plugin quote` prints must read back as the same answer. */
-	doc = pricing_output_write(&got, &len);
-	if (pricing_output_read(doc, len, &again, err, sizeof err) != 0)
-		fail_msg("%s: the printed answer does not read back:\n%s\n%s", c->name, err, doc);
-	assert_int_equal(compare(&got, &again), 0);
-	free(doc);
-	pricing_input_free(in);
+	diffs += diff_str("explanation", w->explanation, g->explanation);
+	return diffs;
 }
+
+/* The same answer, silently. */
+static bool
+same_answer(const void *a_answer, const void *b_answer)
+{
+	const pricing_output *a = a_answer, *b = b_answer;
+
+	return a->status == b->status &&
+	    memcmp(&a->result, &b->result, sizeof a->result) == 0 &&
+	    strcmp(a->message, b->message) == 0;
+}
+
+/* PricingRequest in, PricingResult out: the documents of `contractctl
+ * plugin quote`. */
+CASE_DOCS(pricing, "PricingRequest", "PricingResult", NULL, compare, same_answer);
 
 /* Every directory holds cases, and every case its expected answer: a
  * missing file must not pass as "nothing to test". */
@@ -394,87 +92,19 @@ test_cases_complete(void **state)
 {
 	(void)state;
 	assert_true(ninstances >= 3);
-	for (size_t i = 0; i < ninstances; i++) {
-		size_t n = 0;
-
-		for (size_t j = 0; j < ncases; j++)
-			n += cases[j].inst == &instances[i];
-		if (n == 0)
-			fail_msg("%s has no cases", instances[i].dir);
-	}
-	for (size_t j = 0; j < ncases; j++) {
-		FILE *f = fopen(cases[j].expected, "r");
-		if (f == NULL)
-			fail_msg("%s has no %s", cases[j].request, cases[j].expected);
-		fclose(f);
-	}
+	cases_check_complete();
 }
 
 /* ------------------------------------------------------------------------
  * Concurrency: one state, many threads
  * ------------------------------------------------------------------------ */
 
-typedef struct worker {
-	const instance *inst;
-	pricing_input **inputs;       /* the instance's cases */
-	const pricing_output *answers; /* what one thread got */
-	size_t n;
-	atomic_int *mismatches;
-} worker;
-
-static void *
-quote_all(void *arg)
-{
-	const worker *w = arg;
-	pricing_output got;
-
-	for (int r = 0; r < ROUNDS; r++) {
-		for (size_t i = 0; i < w->n; i++) {
-			pricing_run(w->inst->plugin, w->inputs[i], &got);
-			if (got.status != w->answers[i].status ||
-			    memcmp(&got.result, &w->answers[i].result, sizeof got.result) != 0 ||
-			    strcmp(got.message, w->answers[i].message) != 0)
-				atomic_fetch_add(w->mismatches, 1);
-		}
-	}
-	return NULL;
-}
-
 /* THREADS threads quote every case of every instance ROUNDS times with
  * the same plugin state at once, and get the answers one thread got. */
 static void
 test_concurrent_quotes(void **state)
 {
-	atomic_int mismatches = 0;
-
-	(void)state;
-	for (size_t i = 0; i < ninstances; i++) {
-		const instance *inst = &instances[i];
-		pricing_input **inputs = xcalloc(ncases, sizeof *inputs);
-		pricing_output *answers = xcalloc(ncases, sizeof *answers);
-		pthread_t threads[THREADS];
-		worker w = { .inst = inst, .inputs = inputs, .answers = answers,
-			.mismatches = &mismatches };
-
-		if (inst->plugin == NULL)
-			fail_msg("%s did not load: %s", inst->name, inst->error);
-		for (size_t j = 0; j < ncases; j++) {
-			if (cases[j].inst != inst)
-				continue;
-			inputs[w.n] = read_request(&cases[j]);
-			pricing_run(inst->plugin, inputs[w.n], &answers[w.n]);
-			w.n++;
-		}
-		for (int t = 0; t < THREADS; t++)
-			assert_int_equal(pthread_create(&threads[t], NULL, quote_all, &w), 0);
-		for (int t = 0; t < THREADS; t++)
-			pthread_join(threads[t], NULL);
-		for (size_t j = 0; j < w.n; j++)
-			pricing_input_free(inputs[j]);
-		free(inputs);
-		free(answers);
-	}
-	assert_int_equal(atomic_load(&mismatches), 0);
+	cases_test_concurrency(state);
 }
 
 /* ------------------------------------------------------------------------
@@ -516,11 +146,7 @@ static const char small_table[] =
 static char *
 variant(const char *from, const char *to)
 {
-	const char *at = strstr(small_table, from);
-
-	if (at == NULL)
-		fail_msg("'%s' is not in the small table", from);
-	return xasprintf("%.*s%s%s", (int)(at - small_table), small_table, to, at + strlen(from));
+	return variant_of(small_table, from, to);
 }
 
 static cd_rate_table *
@@ -831,16 +457,14 @@ test_request_refusals(void **state)
 	assert_null(pricing_input_read("", 0, err, sizeof err));
 }
 
-/* Loads plugin (of plugins/) with params; NULL with the reason in err. */
+/* Loads plugin (of plugins/) with params, relative paths resolving in
+ * pricing-ratetable's directory; NULL with the reason in err. */
 static loaded_plugin *
 load_with(const char *plugin, const config_kv *params, size_t n, char *err, size_t errlen)
 {
-	char *so = xasprintf("%s/plugins/%s/.libs/%s.so", env_dir("CD_BUILDDIR"), plugin, plugin);
 	char *dir = xasprintf("%s/tests/data/pricing/pricing-ratetable", env_dir("CD_SRCDIR"));
-	plugin_spec spec = { .path = so, .params = params, .nparams = n, .config_dir = dir };
-	loaded_plugin *p = plugin_load(&spec, err, errlen);
+	loaded_plugin *p = load_plugin(plugin, params, n, dir, err, errlen);
 
-	free(so);
 	free(dir);
 	return p;
 }
@@ -898,23 +522,10 @@ test_init_refusals(void **state)
 
 /* ------------------------------------------------------------------------ */
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return 0;
-}
-
 int
 main(void)
 {
+	static const char *const roots[] = { "pricing" };
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_cases_complete),
 		cmocka_unit_test(test_concurrent_quotes),
@@ -925,37 +536,11 @@ main(void)
 		cmocka_unit_test(test_request_refusals),
 		cmocka_unit_test(test_init_refusals),
 	};
-	const size_t nfixed = sizeof fixed / sizeof fixed[0];
-	struct CMUnitTest *tests;
-	char err[512];
 	int rc;
 
-	/* Errors are expected (refusals log every schema problem): they go
-	 * to a file of their own, which tests may read. */
-	log_file = tmpfile();
-	if (log_file == NULL)
+	if (cases_setup(&pricing_docs, roots, sizeof roots / sizeof roots[0]) != 0)
 		return 1;
-	log_setup(LOG_LEVEL_DEBUG, log_file);
-	if (pricing_doc_init(err, sizeof err) != 0) {
-		fprintf(stderr, "cannot load the XML schemas: %s\n", err);
-		return 1;
-	}
-	discover();
-	tests = xcalloc(ncases + nfixed, sizeof *tests);
-	for (size_t i = 0; i < ncases; i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = test_case;
-		tests[i].initial_state = &cases[i];
-	}
-	memcpy(tests + ncases, fixed, sizeof fixed);
-	/* The count is known at run time only, hence the function behind
-	 * cmocka_run_group_tests_name. */
-	rc = _cmocka_run_group_tests("pricing plugins", tests, ncases + nfixed, group_setup,
-	    group_teardown);
-	free(tests);
-	forget();
-	pricing_doc_cleanup();
-	log_setup(LOG_LEVEL_DEBUG, NULL);
-	fclose(log_file);
+	rc = cases_run("pricing plugins", fixed, sizeof fixed / sizeof fixed[0]);
+	cases_cleanup();
 	return rc;
 }

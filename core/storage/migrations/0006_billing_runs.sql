@@ -8,6 +8,14 @@
 -- invoice at registration.
 ALTER TABLE contracts ADD COLUMN IF NOT EXISTS installments INT NOT NULL DEFAULT 1;
 
+-- The run invoice that billed a contract's dealer cost, and a
+-- cancellation's commission chargeback: what is still NULL is what the
+-- next run of its month bills (a late registration included).
+ALTER TABLE contracts ADD COLUMN IF NOT EXISTS remitted_by VARCHAR(32) CHARACTER SET ascii
+	COLLATE ascii_bin NULL;
+ALTER TABLE cancellations ADD COLUMN IF NOT EXISTS charged_back_by VARCHAR(32)
+	CHARACTER SET ascii COLLATE ascii_bin NULL;
+
 -- One run per period and scope (a dealer id, or '*' for every dealer). Its
 -- items are planned when it starts; done counts the items finished.
 CREATE TABLE IF NOT EXISTS billing_runs (
