@@ -14,4 +14,9 @@
 /* True when this pass through the point should fail. Thread-safe. */
 bool fault_hit(const char *point);
 
+/* Sleeps at the point for the milliseconds CONTRACTD_PAUSES gives it
+ * ("billing-run-item=50"): tests that must interrupt long work at several
+ * points use it to make that work slow enough to be caught. */
+void fault_pause(const char *point);
+
 #endif

@@ -7,6 +7,7 @@
 #include "storage/audit.h"
 #include "storage/dealers.h"
 #include "base/buf.h"
+#include "base/fault.h"
 #include "base/xalloc.h"
 
 #include <stdio.h>
@@ -567,6 +568,7 @@ run_execute(db_conn *db, const billing_settings *bs, int64_t id, const char *act
 			.it = items[i], .err = err, .errlen = errlen };
 		if (stop != NULL && atomic_load(stop))
 			break;
+		fault_pause("billing-run-item");
 		r = db_transaction(db, RUN_TXN_ATTEMPTS, item_in_txn, &t);
 		if (r == 0 && progress) {
 			run_status now;
