@@ -56,3 +56,8 @@ CREATE TABLE IF NOT EXISTS billing_run_items (
 	PRIMARY KEY (run_id, seq),
 	CONSTRAINT billing_run_items_run_fk FOREIGN KEY (run_id) REFERENCES billing_runs (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A run plans a month: its contracts sold and its cancellations, by date,
+-- without reading the whole table.
+CREATE INDEX IF NOT EXISTS contracts_sale ON contracts (sale_date, dealer_id, currency);
+CREATE INDEX IF NOT EXISTS cancellations_date ON cancellations (cancellation_date);
