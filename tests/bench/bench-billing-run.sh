@@ -102,6 +102,9 @@ if grep -q '^SANITIZER_CFLAGS = .*sanitize' "$BUILDDIR/Makefile" 2>/dev/null; th
 fi
 CONTRACTD=$BUILDDIR/contractd
 CONTRACTCTL=$BUILDDIR/contractctl
+if command -v git >/dev/null 2>&1 && git -C "$SRCDIR" rev-parse --short HEAD >/dev/null 2>&1; then
+	echo "bench: source tree $SRCDIR at $(git -C "$SRCDIR" rev-parse --short HEAD)$(git -C "$SRCDIR" diff --quiet HEAD -- core 2>/dev/null || echo ', core/ modified')"
+fi
 
 . "$HERE/common.sh"
 
@@ -232,7 +235,7 @@ numbers() {
 	fi
 }
 
-INST_COL= INST_VAL=
+INST_COL='' INST_VAL=''
 if [ "$INSTALLMENTS" != 0 ]; then
 	INST_COL=", installments"
 	INST_VAL=", IF(((seq DIV $DEALERS) + 50) % 100 < $INSTALLMENTS, 12, 1)"
@@ -250,7 +253,8 @@ fi
 # margin's unused share; the cancelled contracts are blocks of DEALERS
 # consecutive ids, so every dealer has some). With -i, that share of the
 # contracts (blocks of DEALERS ids too) is paid in 12 installments and gets
-# its buyer (contract_owners), whom its installment invoices go to. In batches of 100 000, each its own transaction.
+# its buyer (contract_owners), whom its installment invoices go to. In
+# batches of 100 000, each its own transaction.
 generate() {
 	first=$1 last=$2 p0="$3-01"
 	lo=$first
@@ -332,6 +336,14 @@ settle() {
 	echo "$d0 $d $(awk -v k=$k 'BEGIN { print k / 2 }')"
 }
 
+# table_mb: the contracts table's size on disk, data and indexes, in MB
+# (the page counts ANALYZE TABLE brings up to date).
+table_mb() {
+	sql "ANALYZE TABLE contracts" >/dev/null
+	sql "SELECT ROUND((data_length + index_length) / 1048576) FROM information_schema.TABLES
+		WHERE table_schema = 'contractd' AND table_name = 'contracts'"
+}
+
 # --- one size --------------------------------------------------------------------
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -375,6 +387,7 @@ for N in $SIZES; do
 
 	set -- $(settle)
 	echo "bench: InnoDB wrote out the generation's dirty pages ($1 -> $2) in $3 s"
+	SIZE0=$(table_mb)
 
 	if [ -n "$EST_RATE" ]; then
 		est=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1.01 / float(sys.argv[2])))' "$N" "$EST_RATE")
@@ -433,6 +446,7 @@ for N in $SIZES; do
 		'Innodb_os_log_written', 'Innodb_buffer_pool_reads')" |
 		awk '{ printf "%s=%s ", $1, $2 }')
 	kill -0 "$CD_PID" 2>/dev/null || die "contractd (and its MariaDB) died during the run"
+	echo "bench: contracts table (data and indexes): $SIZE0 MB before the run, $(table_mb) MB after"
 	RUN_S=$(secs "$t0" "$t1")
 	run=$(sql "SELECT total, done, invoices, invoice_lines, state,
 		UNIX_TIMESTAMP(created_at), COALESCE(UNIX_TIMESTAMP(finished_at), 0)
