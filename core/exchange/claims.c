@@ -668,9 +668,11 @@ check_after_pricing(doc_job *job, claim_work *w)
 			w->cust = w->contracts[w->concerned].owner;
 			w->has_customer = true;
 		} else {
+			char owed[32];
 			problems_add(pl, "customer-required", "Customer",
-			    "the customer pays %s of this repair: the claim must name the Customer",
-			    "a share");
+			    "the customer pays %s %s of this repair: the claim must name the Customer",
+			    action_amount_text(w->rec.totals.customer_pays, w->rec.currency, owed),
+			    w->rec.currency);
 		}
 	}
 	if ((w->rec.totals.customer_pays > 0 || w->rec.totals.warrantor_pays > 0) &&
