@@ -216,6 +216,7 @@ sql "INSERT INTO dealers (id, name, street, city, postal_code, country, vat_id, 
 		CONCAT('Hauptstrasse ', n), 'Potsdam', '14467', 'DE', 'DE811111111',
 		CONCAT('billing@bench-', n, '.example') FROM d"
 echo "bench: catalog imported (plan $PLAN_CODE v$PLAN_VERSION), $DEALERS dealers with billing details"
+sql "SET GLOBAL innodb_monitor_enable = 'index_page%'"
 
 # Number rows come from MariaDB's SEQUENCE engine (seq_1_to_N) when it is
 # there, else from a recursive CTE.
@@ -336,6 +337,18 @@ settle() {
 	echo "$d0 $d $(awk -v k=$k 'BEGIN { print k / 2 }')"
 }
 
+# counters: the database's counters read before and after a run, as
+# NAME=VALUE words: statements, INSERTs, redo bytes, buffer pool misses, and
+# (InnoDB's metrics, enabled after the catalog import) page reorganisations
+# and splits.
+counters() {
+	sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert',
+		'Innodb_os_log_written', 'Innodb_buffer_pool_reads');
+	SELECT NAME, COUNT FROM information_schema.INNODB_METRICS
+		WHERE NAME IN ('index_page_reorg_attempts', 'index_page_splits')" |
+		awk '{ printf "%s=%s ", $1, $2 }'
+}
+
 # table_mb: the contracts table's size on disk, data and indexes, in MB
 # (the page counts ANALYZE TABLE brings up to date).
 table_mb() {
@@ -398,9 +411,7 @@ for N in $SIZES; do
 
 	# The run, timed, its memory sampled once a second; the database's
 	# counters and CPU around it.
-	before=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert',
-		'Innodb_os_log_written', 'Innodb_buffer_pool_reads')" |
-		awk '{ printf "%s=%s ", $1, $2 }')
+	before=$(counters)
 	db_cpu0=$(cpu_ticks "$MARIADB_PID")
 	echo "bench: contractctl billing run --period $PERIOD (limit $RUN_LIMIT s) ..."
 	t0=$(now)
@@ -442,9 +453,7 @@ for N in $SIZES; do
 	fi
 	t1=$(now)
 	db_cpu1=$(cpu_ticks "$MARIADB_PID")
-	after=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert',
-		'Innodb_os_log_written', 'Innodb_buffer_pool_reads')" |
-		awk '{ printf "%s=%s ", $1, $2 }')
+	after=$(counters)
 	kill -0 "$CD_PID" 2>/dev/null || die "contractd (and its MariaDB) died during the run"
 	echo "bench: contracts table (data and indexes): $SIZE0 MB before the run, $(table_mb) MB after"
 	RUN_S=$(secs "$t0" "$t1")
@@ -500,7 +509,7 @@ for N in $SIZES; do
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo ?)
 
-# Planning reads the whole contracts table (no index on sale_date): time
+# Planning a month should cost what the month holds, not the table: time
 # each period's planning query again now that the table holds every size.
 ALL=$(sql "SELECT COUNT(*) FROM contracts")
 : >"$TMP/replan"
@@ -539,7 +548,8 @@ for line in open(tmp + "/figures"):
     notes.append(
         "%s contracts: run %s (%s of %s items); planning %.1f s, issuing %.1f s (%.0f lines/s,"
         " %.2f ms per invoice); statements %.0f (%.2f per line), INSERTs %.0f; redo log"
-        " written %.0f MB (%.0f bytes per line), buffer pool misses %.0f;"
+        " written %.0f MB (%.0f bytes per line), B-tree page reorganisations %.0f and"
+        " splits %.0f, buffer pool misses %.0f;"
         " UBL %s bytes per line; CPU: contractctl %s s, MariaDB %s s (of %.1f s); MariaDB"
         " VmRSS at most %s, VmHWM %s"
         % (n, state, done, total, plan_s, issue_s, lines / issue_s if issue_s > 0 else 0,
@@ -547,6 +557,7 @@ for line in open(tmp + "/figures"):
            d.get("Questions", 0) / lines if lines else 0, d.get("Com_insert", 0),
            d.get("Innodb_os_log_written", 0) / 1e6,
            d.get("Innodb_os_log_written", 0) / lines if lines else 0,
+           d.get("index_page_reorg_attempts", 0), d.get("index_page_splits", 0),
            d.get("Innodb_buffer_pool_reads", 0), ubl, ctl_cpu, db_cpu, run_s, mb(db_rss),
            mb(db_hwm)))
     # The pace over the run: lines/s of each tenth of its invoices.
