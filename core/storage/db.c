@@ -10,6 +10,7 @@
 #include <mysqld_error.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,14 @@ struct db_conn {
 	char err[512];
 	uint64_t last_insert_id;
 	time_t last_ok;          /* CLOCK_MONOTONIC seconds of the last good round trip */
+	unsigned long epoch;     /* outage_epoch when last known good */
 };
+
+/* Bumped whenever any connection loses the server. A server restart kills
+ * every pooled connection, but each finds out only on its next statement;
+ * a connection that sees the epoch move pings before it is used, so the
+ * first request after the restart does not fail on a stale connection. */
+static atomic_ulong outage_epoch;
 
 typedef struct db_cell {
 	size_t off;
@@ -455,8 +463,10 @@ set_error(db_conn *c, unsigned code, const char *msg)
 {
 	c->err_no = code;
 	snprintf(c->err, sizeof c->err, "%s", msg);
-	if (code_is_lost(code))
+	if (code_is_lost(code) && !c->lost) {
 		c->lost = true;
+		atomic_fetch_add(&outage_epoch, 1);
+	}
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -580,6 +590,7 @@ db_connect(const db_params *p, char *err, size_t errlen)
 	db_params_copy(&c->params, p);
 	c->mysql = m;
 	c->last_ok = now_mono();
+	c->epoch = atomic_load(&outage_epoch);
 	return c;
 }
 
@@ -641,17 +652,21 @@ db_ensure(db_conn *c, char *err, size_t errlen)
 {
 	char msg[512];
 	time_t now = now_mono();
+	unsigned long epoch = atomic_load(&outage_epoch);
 
 	if (c->mysql != NULL && !c->lost) {
-		if (now - c->last_ok < DB_IDLE_PING_SECS)
+		if (now - c->last_ok < DB_IDLE_PING_SECS && c->epoch == epoch)
 			return 0;
 		if (mysql_ping(c->mysql) == 0) {
 			c->last_ok = now;
+			c->epoch = epoch;
 			return 0;
 		}
+		c->lost = true; /* already known: this is no new outage to announce */
 		record_mysql_error(c);
-		log_info("database connection idle for %lds is gone (%s); reconnecting",
-		    (long)(now - c->last_ok), c->err);
+		log_info("database connection %s is gone (%s); reconnecting",
+		    c->epoch != epoch ? "opened before a lost connection" : "idle too long",
+		    c->err);
 	}
 	drop_statements(c);
 	if (c->mysql != NULL) {
@@ -668,6 +683,7 @@ db_ensure(db_conn *c, char *err, size_t errlen)
 	c->lost = false;
 	clear_error(c);
 	c->last_ok = now_mono();
+	c->epoch = epoch;
 	return 0;
 }
 

@@ -101,8 +101,9 @@ bool db_server_answers(const db_params *p);
 /* Closes the connection and its cached statements. NULL is fine. */
 void db_close(db_conn *c);
 /* Makes the connection usable: when the last call lost the server, when the
- * connection has idled longer than DB_IDLE_PING_SECS and a ping fails, or
- * after an earlier reconnect failed, it closes and reconnects (statements
+ * connection has idled longer than DB_IDLE_PING_SECS or another connection
+ * has lost the server since this one last worked and a ping fails, or after
+ * an earlier reconnect failed, it closes and reconnects (statements
  * are prepared again as they are used). Returns 0, or -1 with a message in
  * err (err may be NULL). Cheap when the connection is in use and healthy. */
 int db_ensure(db_conn *c, char *err, size_t errlen);
