@@ -145,14 +145,15 @@ build_claim_customer_invoice(const claim_record *c, const claim_line *lines, siz
 }
 
 size_t
-build_claim_settlement(const claim_record *c, const claim_line *lines, size_t n,
-    const tax_rates *rates, const invoice_party *dealer_party, date_t today, invoice *out)
+build_settlement_add_claim(invoice *out, const claim_record *c, const claim_line *lines,
+    size_t n, const tax_rates *rates)
 {
-	start(out, INVOICE_CREDIT_NOTE, ORIGIN_CLAIM_SETTLEMENT, c->currency, today, n + 1);
-	if (c->totals.warrantor_pays <= 0) {
-		invoice_free(out);
+	size_t before = out->nlines;
+
+	if (c->totals.warrantor_pays <= 0)
 		return 0;
-	}
+	out->lines = xreallocarray(out->lines, out->nlines + n + 2, sizeof *out->lines);
+	memset(&out->lines[out->nlines], 0, (n + 2) * sizeof *out->lines);
 	for (size_t i = 0; i < n; i++) {
 		const claim_line *l = &lines[i];
 		if (l->covered == 0)
@@ -166,6 +167,21 @@ build_claim_settlement(const claim_record *c, const claim_line *lines, size_t n,
 		    c->contract_number);
 		add(out, CD_LINE_DISCOUNT, "DEDUCTIBLE", name, NULL, 0, -c->totals.deductible,
 		    CD_TAX_STANDARD, rates);
+	}
+	for (size_t i = before; i < out->nlines; i++)
+		snprintf(out->lines[i].note, sizeof out->lines[i].note,
+		    "Claim %s, repair order %s", c->number, c->repair_order);
+	return out->nlines - before;
+}
+
+size_t
+build_claim_settlement(const claim_record *c, const claim_line *lines, size_t n,
+    const tax_rates *rates, const invoice_party *dealer_party, date_t today, invoice *out)
+{
+	start(out, INVOICE_CREDIT_NOTE, ORIGIN_CLAIM_SETTLEMENT, c->currency, today, 0);
+	if (build_settlement_add_claim(out, c, lines, n, rates) == 0) {
+		invoice_free(out);
+		return 0;
 	}
 	out->buyer = *dealer_party;
 	claim_references(out, c);

@@ -7,7 +7,8 @@
  *   claim, warrantor share    a credit note to the dealer (ORIGIN_CLAIM_SETTLEMENT):
  *                             every line's covered amount, less the deductible;
  *                             it credits the dealer's account with what the
- *                             warrantor owes for the repair
+ *                             warrantor owes for the repair — per claim, or
+ *                             for a month's claims in a billing run (runs.h)
  *   parts order               an invoice to the dealer (ORIGIN_PARTS_ORDER): the
  *                             priced lines as the parts plugin gave them
  *   contract sale             an invoice to the contract's buyer
@@ -50,6 +51,12 @@ size_t build_claim_customer_invoice(const claim_record *c, const claim_line *lin
     const tax_rates *rates, const invoice_party *buyer, date_t today, invoice *out);
 size_t build_claim_settlement(const claim_record *c, const claim_line *lines, size_t n,
     const tax_rates *rates, const invoice_party *dealer_party, date_t today, invoice *out);
+/* Appends claim c's settlement lines (covered amounts, less the
+ * deductible, each noting the claim) to out, growing out->lines: the
+ * lines of a claim's own credit note, or of a billing run's. Returns the
+ * number of lines added (0: the warrantor pays nothing). */
+size_t build_settlement_add_claim(invoice *out, const claim_record *c, const claim_line *lines,
+    size_t n, const tax_rates *rates);
 size_t build_parts_invoice(const char *dealer_id, const char *order_number,
     const char *order_reference, const char *currency, const cd_line *lines, size_t n,
     const tax_rates *rates, const invoice_party *dealer_party, date_t today, invoice *out);

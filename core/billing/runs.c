@@ -2,6 +2,7 @@
 #include "billing/runs.h"
 #include "billing/build.h"
 #include "billing/issue.h"
+#include "domain/claim_store.h"
 #include "domain/contract.h"
 #include "domain/plan.h"
 #include "storage/audit.h"
@@ -17,18 +18,24 @@
 /* How many times an item's transaction is tried (deadlocks, Galera). */
 #define RUN_TXN_ATTEMPTS 5
 
-static const char *const kind_names[] = { "remittance", "chargeback", "installment" };
+static const char *const kind_names[RUN_KINDS] = { "remittance", "chargeback", "installment",
+	"settlement" };
+
+/* The claims a settlement item credits: decided in the period, the
+ * warrantor paying part, not settled yet. */
+#define CLAIMS_AWAITING \
+	"created_at >= ? AND created_at < ? AND warrantor_pays > 0 AND settlement_note IS NULL"
 
 const char *
 run_kind_name(run_kind k)
 {
-	return (unsigned)k < 3 ? kind_names[k] : kind_names[0];
+	return (unsigned)k < RUN_KINDS ? kind_names[k] : kind_names[0];
 }
 
 run_kind
 run_kind_parse(const char *s)
 {
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < RUN_KINDS; k++)
 		if (strcmp(s, kind_names[k]) == 0)
 			return (run_kind)k;
 	return RUN_REMITTANCE;
@@ -69,14 +76,16 @@ fail(db_conn *db, const char *what, char *err, size_t errlen)
  * ------------------------------------------------------------------------ */
 
 /* The items of a period: per (dealer, currency) with contracts sold, then
- * with commissions charged back, a part per max_lines contracts (by id), ordered so every run of the period plans the same. The parts are
+ * with commissions charged back, then with installments due, then with
+ * claims to settle, a part per max_lines contracts or claims (by id),
+ * ordered so every run of the period plans the same. The parts are
  * counted by the database, so planning a million contracts reads a row
  * per part, not per contract. */
 static int
 plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_lines,
     run_item **out, size_t *n, char *err, size_t errlen)
 {
-	static const char *const sql[3] = {
+	static const char *const sql[RUN_KINDS] = {
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
 		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
 		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE sale_date >= ? AND "
@@ -101,13 +110,18 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 		"contracts.id, ':', PERIOD_DIFF(EXTRACT(YEAR_MONTH FROM ?), "
 		"EXTRACT(YEAR_MONTH FROM sale_date)) + 1)) AND (? IS NULL OR dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
+		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
+		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
+		"ORDER BY id) - 1) / ?) + 1 AS part FROM claims WHERE " CLAIMS_AWAITING
+		" AND (? IS NULL OR dealer_id = ?)) t "
+		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 	};
 	size_t cap = 16;
 
 	*out = xcalloc(cap, sizeof **out);
 	*n = 0;
-	for (int k = 0; k < 3; k++) {
-		db_rows *r = k == 2 ?
+	for (int k = 0; k < RUN_KINDS; k++) {
+		db_rows *r = k == RUN_INSTALLMENT ?
 		    db_query(db, sql[k], "dDDDss", max_lines, to, from, from, dealer_id, dealer_id) :
 		    db_query(db, sql[k], "dDDss", max_lines, from, to, dealer_id, dealer_id);
 		int more;
@@ -302,6 +316,48 @@ item_lines(db_conn *db, date_t from, date_t to, const run_item *it, invoice *inv
 	return 0;
 }
 
+/* The lines of a settlement item: each awaiting claim's settlement lines.
+ * The claims are locked, so a claim decided meanwhile waits for the next
+ * run and none is settled twice. */
+static int
+settlement_lines(db_conn *db, const billing_settings *bs, date_t from, date_t to,
+    const run_item *it, invoice *inv, char *err, size_t errlen)
+{
+	db_rows *r = db_query(db, "SELECT number FROM claims WHERE dealer_id = ? AND currency = ? "
+	    "AND " CLAIMS_AWAITING " AND id BETWEEN ? AND ? ORDER BY id FOR UPDATE", "ssDDii",
+	    it->dealer_id, it->currency, from, to, it->first_id, it->last_id);
+	char (*numbers)[CLAIM_NUMBER_MAX + 1];
+	size_t n = 0;
+	int more, rc = 0;
+
+	if (r == NULL)
+		return fail(db, "reading the run's claims", err, errlen);
+	numbers = xcalloc(db_rows_count(r) + 1, sizeof *numbers);
+	while ((more = db_rows_next(r)) == 1)
+		snprintf(numbers[n++], sizeof numbers[0], "%s", db_rows_str(r, 0));
+	db_rows_free(r);
+	if (more < 0)
+		rc = fail(db, "reading the run's claims", err, errlen);
+	inv->lines = xcalloc(1, sizeof *inv->lines);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		claim_record *c = xmalloc(sizeof *c);
+		claim_line *lines = NULL;
+		size_t nlines = 0;
+		int found = claim_find(db, NULL, numbers[i], false, c, &lines, &nlines, err, errlen);
+		if (found != 1) {
+			if (found == 0)
+				snprintf(err, errlen, "claim %s is gone", numbers[i]);
+			rc = -1;
+		} else {
+			build_settlement_add_claim(inv, c, lines, nlines, &bs->tax);
+		}
+		free(lines);
+		free(c);
+	}
+	free(numbers);
+	return rc;
+}
+
 /* The item's invoice, ready to issue. */
 static int
 item_invoice(db_conn *db, const billing_settings *bs, const char *period, const run_item *it,
@@ -310,23 +366,34 @@ item_invoice(db_conn *db, const billing_settings *bs, const char *period, const 
 	date_t from, to;
 	int r;
 
+	static const char *const notes[RUN_KINDS] = {
+		[RUN_REMITTANCE] = "Remittance of the dealer cost of contracts sold in",
+		[RUN_CHARGEBACK] = "Commission charged back on contracts cancelled in",
+		[RUN_SETTLEMENT] = "Warranty settlement of the claims decided in",
+	};
+	static const invoice_origin origins[RUN_KINDS] = {
+		[RUN_REMITTANCE] = ORIGIN_REMITTANCE,
+		[RUN_CHARGEBACK] = ORIGIN_CHARGEBACK,
+		[RUN_SETTLEMENT] = ORIGIN_CLAIM_SETTLEMENT,
+	};
+
 	memset(inv, 0, sizeof *inv);
 	run_period_parse(period, &from, &to);
-	inv->type = INVOICE_COMMERCIAL;
-	inv->origin = it->kind == RUN_CHARGEBACK ? ORIGIN_CHARGEBACK : ORIGIN_REMITTANCE;
+	inv->type = it->kind == RUN_SETTLEMENT ? INVOICE_CREDIT_NOTE : INVOICE_COMMERCIAL;
+	inv->origin = origins[it->kind];
 	inv->issue_date = date_today();
 	snprintf(inv->currency, sizeof inv->currency, "%s", it->currency);
 	snprintf(inv->dealer_id, sizeof inv->dealer_id, "%s", it->dealer_id);
 	snprintf(inv->buyer_reference, sizeof inv->buyer_reference, "%s", period);
-	snprintf(inv->note, sizeof inv->note, "%s %s, part %d",
-	    it->kind == RUN_REMITTANCE ? "Remittance of the dealer cost of contracts sold in" :
-	    "Commission charged back on contracts cancelled in", period, it->part);
+	snprintf(inv->note, sizeof inv->note, "%s %s, part %d", notes[it->kind], period, it->part);
 	r = party_from_dealer(db, it->dealer_id, bs, &inv->buyer, err, errlen);
 	if (r <= 0) {
 		if (r == 0)
 			snprintf(err, errlen, "dealer %s is gone", it->dealer_id);
 		return -1;
 	}
+	if (it->kind == RUN_SETTLEMENT)
+		return settlement_lines(db, bs, from, to, it, inv, err, errlen);
 	return item_lines(db, from, to, it, inv, err, errlen);
 }
 
@@ -422,7 +489,7 @@ installments(db_conn *db, const billing_settings *bs, const char *period, run_it
 	return rc;
 }
 
-/* Records the item's invoice on the contracts (or cancellations) it
+/* Records the item's invoice on the contracts (cancellations, claims) it
  * billed, so no later run bills them again. */
 static int
 mark_billed(db_conn *db, const item_txn *t, const char *number)
@@ -430,6 +497,11 @@ mark_billed(db_conn *db, const item_txn *t, const char *number)
 	date_t from, to;
 
 	run_period_parse(t->period, &from, &to);
+	if (t->it.kind == RUN_SETTLEMENT)
+		return db_exec(db, "UPDATE claims SET settlement_note = ? WHERE dealer_id = ? AND "
+		    "currency = ? AND " CLAIMS_AWAITING " AND id BETWEEN ? AND ?", "sssDDii", number,
+		    t->it.dealer_id, t->it.currency, from, to, t->it.first_id, t->it.last_id) < 0 ?
+		    -1 : 0;
 	if (t->it.kind == RUN_REMITTANCE)
 		return db_exec(db, "UPDATE contracts SET remitted_by = ? WHERE dealer_id = ? AND "
 		    "currency = ? AND sale_date >= ? AND sale_date < ? AND id BETWEEN ? AND ? AND "

@@ -13,9 +13,14 @@
  *   installment  installment k of N, k the month since the month of sale,
  *                the contract's price split into N parts that add up to it
  *                exactly (the first parts take the odd cents).
- * Claim settlements are not a run's: each claim's settlement credit note
- * is issued when the claim is decided (claims.c), so a run never pays a
- * claim twice.
+ * and, per dealer and currency, with [invoices] claim_settlement =
+ * billing-run:
+ *   settlement   a credit note for what the warrantor pays on every claim
+ *                decided in the period (the lines of each claim's own
+ *                settlement, build.h). A run settles any claim decided in
+ *                its month that has no settlement credit note yet, so
+ *                switching claim_settlement back and forth never settles a
+ *                claim twice or leaves one out.
  *
  * A dealer's invoice lists at most [invoices] run_invoice_lines contracts
  * (500): one with more gets several, part 1, 2, ..., so a run's memory does
@@ -48,10 +53,13 @@ typedef enum run_kind {
 	RUN_REMITTANCE = 0,
 	RUN_CHARGEBACK = 1,
 	RUN_INSTALLMENT = 2,           /* an invoice per contract, to its buyer */
+	RUN_SETTLEMENT = 3,            /* a credit note for the dealer's claims */
+	RUN_KINDS
 } run_kind;
 
 const char *run_kind_name(run_kind k);
-/* "remittance", "chargeback", "installment"; anything else is a remittance. */
+/* "remittance", "chargeback", "installment", "settlement"; anything else
+ * is a remittance. */
 run_kind run_kind_parse(const char *s);
 
 /* Parses "YYYY-MM" into the period's first day and the next month's.

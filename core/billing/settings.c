@@ -1,4 +1,4 @@
-/* settings — [seller] and [invoices] (see settings.h). */
+/* settings — [seller], [invoices] and [tax] (see settings.h). */
 #include "billing/settings.h"
 
 #include <ctype.h>
@@ -43,6 +43,51 @@ series_valid(const char *s)
 	return true;
 }
 
+static const char *const tax_keys[4] = { "standard", "zero", "exempt", "reverse" };
+
+/* Reads [tax]: every category but standard defaults to 0. */
+static int
+load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "standard", "zero", "exempt", "reverse", NULL };
+
+	memset(out, 0, sizeof *out);
+	if (config_check_keys(cfg, "tax", keys, err, errlen) != 0)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		const char *v = config_get(cfg, "tax", tax_keys[i]);
+		if (v == NULL) {
+			if (i != 0) {
+				out->rates[i] = (rate){ 0, 0 };
+				out->set[i] = true;
+			}
+			continue;
+		}
+		if (rate_parse(v, &out->rates[i]) != MONEY_OK || out->rates[i].value < 0) {
+			snprintf(err, errlen, "[tax] %s: '%s' is not a decimal rate such as 0.19",
+			    tax_keys[i], v);
+			return -1;
+		}
+		/* A rate of 1 or more is a percentage written by mistake. */
+		int64_t whole = out->rates[i].value;
+		for (int s = 0; s < out->rates[i].scale; s++)
+			whole /= 10;
+		if (whole >= 1) {
+			snprintf(err, errlen, "[tax] %s: '%s' must be a fraction below 1 (0.19 for 19 %%)",
+			    tax_keys[i], v);
+			return -1;
+		}
+		/* EN 16931: zero-rated, exempt and reverse-charge lines carry 0. */
+		if (i != 0 && out->rates[i].value != 0) {
+			snprintf(err, errlen, "[tax] %s: must be 0 (EN 16931 taxes %s lines at 0)",
+			    tax_keys[i], tax_keys[i]);
+			return -1;
+		}
+		out->set[i] = true;
+	}
+	return 0;
+}
+
 int
 billing_settings_load(const config *cfg, billing_settings *out, char *err, size_t errlen)
 {
@@ -63,7 +108,7 @@ billing_settings_load(const config *cfg, billing_settings *out, char *err, size_
 		"postal_code", "country", "vat_id", "legal_id", "email", "iban", NULL };
 	static const char *const invoice_keys[] = { "payment_days", "payment_means",
 		"invoice_series", "credit_note_series", "exempt_reason", "reverse_charge_reason",
-		"run_invoice_lines", NULL };
+		"run_invoice_lines", "claim_settlement", NULL };
 
 	memset(out, 0, sizeof *out);
 	if (config_check_keys(cfg, "seller", seller_keys, err, errlen) != 0 ||
@@ -115,6 +160,16 @@ billing_settings_load(const config *cfg, billing_settings *out, char *err, size_
 		}
 		snprintf(out->payment_means, sizeof out->payment_means, "%s", v);
 	}
+	if ((v = config_get(cfg, "invoices", "claim_settlement")) != NULL) {
+		if (strcmp(v, "billing-run") != 0 && strcmp(v, "per-claim") != 0) {
+			snprintf(err, errlen, "[invoices] claim_settlement: '%s' is neither per-claim "
+			    "nor billing-run", v);
+			return -1;
+		}
+		out->settle_claims_in_runs = strcmp(v, "billing-run") == 0;
+	}
+	if (load_tax(cfg, &out->tax, err, errlen) != 0)
+		return -1;
 	if (text(cfg, "invoices", "invoice_series", out->invoice_series,
 	    sizeof out->invoice_series, err, errlen) != 0 ||
 	    text(cfg, "invoices", "credit_note_series", out->credit_note_series,

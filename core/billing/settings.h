@@ -20,8 +20,19 @@
  *   exempt_reason = Exempt from VAT
  *   reverse_charge_reason = Reverse charge
  *   run_invoice_lines = 500       ; most contracts on one billing-run invoice
+ *   claim_settlement = per-claim  ; when the warrantor's share of a claim is
+ *                                 ; credited to the dealer: per-claim, a credit
+ *                                 ; note as the claim is decided; billing-run,
+ *                                 ; one credit note per dealer and month for
+ *                                 ; the claims decided in it (runs.h)
  *
- * Tax rates come from [tax] (exchange.h). Without [seller] name and country
+ *   [tax]
+ *   standard = 0.19               ; rate per tax category, a decimal fraction
+ *   zero = 0                      ; (defaults: zero, exempt and reverse 0;
+ *   exempt = 0                    ;  standard unset: whatever is taxed S is
+ *   reverse = 0                   ;  refused with tax-rate-missing)
+ *
+ * Without [seller] name and country
  * the server runs, but everything that would issue an invoice is refused
  * with "invoicing-not-configured". */
 #ifndef CD_BILLING_SETTINGS_H
@@ -32,6 +43,7 @@
 
 #include "billing/invoice.h"
 #include "config/config.h"
+#include "domain/pricing.h"
 
 #define BILLING_SERIES_MAX 16
 
@@ -46,9 +58,11 @@ typedef struct billing_settings {
 	char exempt_reason[INVOICE_TEXT_MAX + 1];
 	char reverse_charge_reason[INVOICE_TEXT_MAX + 1];
 	int run_invoice_lines;
+	bool settle_claims_in_runs;       /* claim_settlement = billing-run */
+	tax_rates tax;
 } billing_settings;
 
-/* Reads [seller] and [invoices] of cfg into *out. Returns 0, or -1 with a
+/* Reads [seller], [invoices] and [tax] of cfg into *out. Returns 0, or -1 with a
  * message naming the key in err (a malformed value; absent ones default). */
 int billing_settings_load(const config *cfg, billing_settings *out, char *err, size_t errlen);
 

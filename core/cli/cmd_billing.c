@@ -29,8 +29,10 @@ billing_usage(FILE *f)
 	    "       contractctl billing show RUN-ID [--format table|csv|xml]\n"
 	    "\n"
 	    "run issues the period's invoices, per dealer and currency: the remittance of\n"
-	    "the dealer cost of the contracts sold in the month, and the chargeback of the\n"
-	    "commission on those cancelled in it. Each invoice commits on its own: stopped\n"
+	    "the dealer cost of the contracts sold in the month, the chargeback of the\n"
+	    "commission on those cancelled in it, the installments due in it and, with\n"
+	    "[invoices] claim_settlement = billing-run, a settlement credit note for the\n"
+	    "claims decided in it. Each invoice commits on its own: stopped\n"
 	    "at any moment (Ctrl-C stops after the current invoice; even kill -9), the same\n"
 	    "command resumes the run, and no invoice is ever issued twice. --dry-run shows\n"
 	    "what the run would issue, and issues nothing.\n");

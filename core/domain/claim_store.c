@@ -203,6 +203,11 @@ claim_mark_paid(db_conn *db, claim_record *c, char *err, size_t errlen)
 		    "can be paid", c->number, claim_state_name(c->state));
 		return 1;
 	}
+	if (c->totals.warrantor_pays > 0 && c->settlement_note[0] == '\0') {
+		snprintf(err, errlen, "claim %s has no settlement credit note yet: the billing run of "
+		    "the month it was decided in issues it", c->number);
+		return 1;
+	}
 	if (db_exec(db, "UPDATE claims SET state = 'paid', paid_at = UTC_TIMESTAMP(6) "
 	    "WHERE id = ?", "i", c->id) < 0)
 		return fail(db, "marking the claim paid", err, errlen);

@@ -315,7 +315,7 @@ action_quote_request(doc_job *job)
 	}
 	if (problems_count(pl) > 0)
 		goto out;
-	st = pricing_price(ctx->plugins, p, &a, ctx->dealer_id, ctx->today, &ctx->settings->tax,
+	st = pricing_price(ctx->plugins, p, &a, ctx->dealer_id, ctx->today, &ctx->settings->billing.tax,
 	    &q.price, msg, sizeof msg);
 	if (st != PRICING_OK) {
 		pricing_problem(pl, st, msg, "Plan");
@@ -478,7 +478,7 @@ action_contract_registration(doc_job *job)
 		goto out;
 	if (qref == NULL) {
 		pricing_status st = pricing_price(ctx->plugins, p, &c.asset, ctx->dealer_id, ctx->today,
-		    &ctx->settings->tax, &c.price, msg, sizeof msg);
+		    &ctx->settings->billing.tax, &c.price, msg, sizeof msg);
 		if (st != PRICING_OK) {
 			pricing_problem(pl, st, msg, "Plan");
 			goto out;

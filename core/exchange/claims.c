@@ -13,7 +13,9 @@
  *   4. settle (claim_settle): deductible, limit of liability, totals;
  *   5. store the claim, its maintenance services and the contract's
  *      liability, and issue the customer's invoice and the dealer's
- *      settlement credit note; both go to the dealer's outbox as UBL.
+ *      settlement credit note (unless [invoices] claim_settlement =
+ *      billing-run: then the month's billing run credits the claim); both
+ *      go to the dealer's outbox as UBL.
  *
  * Problem codes, besides those of actions.c:
  *   service-date-in-future    the ServiceDate is after today
@@ -570,13 +572,14 @@ issue_invoices(doc_job *job, claim_work *w)
 	int r;
 
 	/* The settlement (its own series) first: the invoice series row is
-	 * the busiest lock of all, so it is taken last and held shortest. */
-	if (w->rec.totals.warrantor_pays > 0) {
+	 * the busiest lock of all, so it is taken last and held shortest.
+	 * Settled in billing runs, the claim waits for its month's run. */
+	if (w->rec.totals.warrantor_pays > 0 && !ctx->settings->billing.settle_claims_in_runs) {
 		r = party_from_dealer(ctx->db, ctx->dealer_id, &ctx->settings->billing, &dealer_party, err,
 		    sizeof err);
 		if (r <= 0)
 			return action_db_failed(job, "reading the dealer", r < 0 ? err : "it is gone");
-		if (build_claim_settlement(&w->rec, w->lines, w->n, &ctx->settings->tax, &dealer_party,
+		if (build_claim_settlement(&w->rec, w->lines, w->n, &ctx->settings->billing.tax, &dealer_party,
 		    ctx->today, &inv) > 0) {
 			char source[96];
 			snprintf(source, sizeof source, "claim:%lld:settlement", (long long)w->rec.id);
@@ -588,7 +591,7 @@ issue_invoices(doc_job *job, claim_work *w)
 	}
 	if (w->rec.totals.customer_pays > 0) {
 		party_from_customer(&w->cust, &buyer);
-		if (build_claim_customer_invoice(&w->rec, w->lines, w->n, &ctx->settings->tax, &buyer,
+		if (build_claim_customer_invoice(&w->rec, w->lines, w->n, &ctx->settings->billing.tax, &buyer,
 		    ctx->today, &inv) > 0) {
 			char source[96];
 			snprintf(source, sizeof source, "claim:%lld:customer", (long long)w->rec.id);
@@ -660,7 +663,7 @@ check_after_pricing(doc_job *job, claim_work *w)
 	if (w->rec.totals.deductible > 0)
 		needs[CD_TAX_STANDARD] = true;
 	for (int k = 0; k < 4; k++)
-		if (needs[k] && !ctx->settings->tax.set[k])
+		if (needs[k] && !ctx->settings->billing.tax.set[k])
 			problems_add(pl, "tax-rate-missing", "Lines", "no tax rate is configured for "
 			    "tax category %s (contractd.conf [tax])", codes[k]);
 	if (w->rec.totals.customer_pays > 0 && !w->has_customer) {

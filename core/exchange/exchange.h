@@ -40,12 +40,6 @@ struct plugin_set;
 
 /* The process-wide settings of the exchange, from contractd.conf:
  *
- *   [tax]
- *   standard = 0.19        ; rate per tax category, a decimal fraction
- *   zero = 0               ; (defaults: zero, exempt and reverse 0;
- *   exempt = 0             ;  standard unset: quotes taxed S are refused
- *   reverse = 0            ;  with tax-rate-missing)
- *
  *   [quotes]
  *   valid_days = 30        ; a quote may be registered for this many days
  *   secret_file = PATH     ; the HMAC key signing quotes; default
@@ -57,10 +51,9 @@ struct plugin_set;
  *   billing_plugin = NAME  ; the [plugin NAME] pricing claim labor (default:
  *   parts_plugin = NAME    ; the first billing / parts plugin configured)
  *
- * plus [seller] and [invoices] (billing/settings.h).
+ * plus [seller], [invoices] and [tax] (billing/settings.h).
  */
 typedef struct exchange_settings {
-	tax_rates tax;
 	int quote_valid_days;
 	unsigned char quote_secret[256];
 	size_t quote_secret_len;

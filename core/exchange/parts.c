@@ -188,7 +188,7 @@ action_parts_order(doc_job *job)
 		goto out;
 	}
 	for (size_t i = 0; i < nlines; i++)
-		if (!ctx->settings->tax.set[lines[i].tax_category & 3]) {
+		if (!ctx->settings->billing.tax.set[lines[i].tax_category & 3]) {
 			problems_add(pl, "tax-rate-missing", "Lines", "no tax rate is configured for a "
 			    "tax category of line %zu (contractd.conf [tax])", i + 1);
 			goto out;
@@ -210,7 +210,7 @@ action_parts_order(doc_job *job)
 		goto out;
 	}
 	build_parts_invoice(ctx->dealer_id, order_number, reference, currency, lines, nlines,
-	    &ctx->settings->tax, &buyer, ctx->today, &inv);
+	    &ctx->settings->billing.tax, &buyer, ctx->today, &inv);
 	snprintf(source, sizeof source, "parts-order:%lld", (long long)order_id);
 	snprintf(inv.in_reply_to, sizeof inv.in_reply_to, "%s", job->document_id);
 	r = invoice_issue(ctx->db, &ctx->settings->billing, &inv, source, &ubl, &len, err,

@@ -1,4 +1,4 @@
-/* settings — the exchange's configuration: tax rates, quote validity and
+/* settings — the exchange's configuration: quote validity and
  * the quote-signing secret (see exchange.h). */
 #include "exchange/exchange.h"
 #include "xml/schema.h"
@@ -17,51 +17,6 @@
 #include <unistd.h>
 
 #define QUOTE_SECRET_MIN 32   /* bytes of key text */
-
-static const char *const tax_keys[4] = { "standard", "zero", "exempt", "reverse" };
-
-/* Reads [tax]: every category but standard defaults to 0. */
-static int
-load_tax(const config *cfg, tax_rates *out, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "standard", "zero", "exempt", "reverse", NULL };
-
-	memset(out, 0, sizeof *out);
-	if (config_check_keys(cfg, "tax", keys, err, errlen) != 0)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		const char *v = config_get(cfg, "tax", tax_keys[i]);
-		if (v == NULL) {
-			if (i != 0) {
-				out->rates[i] = (rate){ 0, 0 };
-				out->set[i] = true;
-			}
-			continue;
-		}
-		if (rate_parse(v, &out->rates[i]) != MONEY_OK || out->rates[i].value < 0) {
-			snprintf(err, errlen, "[tax] %s: '%s' is not a decimal rate such as 0.19",
-			    tax_keys[i], v);
-			return -1;
-		}
-		/* A rate of 1 or more is a percentage written by mistake. */
-		int64_t whole = out->rates[i].value;
-		for (int s = 0; s < out->rates[i].scale; s++)
-			whole /= 10;
-		if (whole >= 1) {
-			snprintf(err, errlen, "[tax] %s: '%s' must be a fraction below 1 (0.19 for 19 %%)",
-			    tax_keys[i], v);
-			return -1;
-		}
-		/* EN 16931: zero-rated, exempt and reverse-charge lines carry 0. */
-		if (i != 0 && out->rates[i].value != 0) {
-			snprintf(err, errlen, "[tax] %s: must be 0 (EN 16931 taxes %s lines at 0)",
-			    tax_keys[i], tax_keys[i]);
-			return -1;
-		}
-		out->set[i] = true;
-	}
-	return 0;
-}
 
 /* Creates the secret file when it does not exist: 256 random bits as hex,
  * written 0600 to a private temporary name and then linked into place, so
@@ -180,8 +135,7 @@ exchange_settings_load(const config *cfg, exchange_settings *out, char *err, siz
 		}
 		out->quote_valid_days = (int)v;
 	}
-	if (load_tax(cfg, &out->tax, err, errlen) != 0 ||
-	    billing_settings_load(cfg, &out->billing, err, errlen) != 0 ||
+	if (billing_settings_load(cfg, &out->billing, err, errlen) != 0 ||
 	    load_claims(cfg, out, err, errlen) != 0 ||
 	    ledger_accounts_load(cfg, &ledger, err, errlen) != 0)
 		return -1;

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Billing runs end to end: a month's remittance and chargeback invoices per
-dealer, from the CLI and from the API; dry runs that issue nothing; runs
-that are idempotent; and runs killed with kill -9 at several points — the
-CLI and the server — that, started again, finish with every invoice issued
-exactly once, numbers without gap, and the same totals as an uninterrupted
-run over the same data on another server."""
+"""Billing runs end to end: a month's remittance and chargeback invoices and
+claim settlement credit notes per dealer, from the CLI and from the API;
+dry runs that issue nothing; runs that are idempotent; and runs killed with
+kill -9 at several points — the CLI and the server — that, started again,
+finish with every invoice issued exactly once, numbers without gap, and the
+same totals as an uninterrupted run over the same data on another server.
+
+The servers settle claims in billing runs ([invoices] claim_settlement =
+billing-run). A claim is decided when it is posted, so the claims of the
+period are posted today and their decision time (claims.created_at) is
+then moved into the period, as if they had been decided then."""
 import os
 import signal
 import subprocess
@@ -18,8 +23,13 @@ from harness import NS, check, eq, expect_error, parse_xml, q  # noqa: E402
 import dealer_docs as dd  # noqa: E402
 from dealer_docs import text  # noqa: E402
 import ubl_rules  # noqa: E402
+import test_claims as tc  # noqa: E402  (the claim documents)
 
 DEALERS = ["DLR-R%02d" % i for i in range(24)]
+# Dealers with a claim decided in the period; not DLR-R01, whose run of an
+# earlier month must find nothing to bill.
+CLAIM_DEALERS = DEALERS[2::3]
+ITEMS = 48 + 12 + len(CLAIM_DEALERS)
 
 
 def last_month():
@@ -49,6 +59,24 @@ def populate(srv, keys):
         if i % 2 == 0:
             r = dd.post(srv, keys[d], dd.cancellation("CAN-%s" % d, d, numbers[1], date=on(25)))
             dd.expect_reply(r, "CancellationConfirmation", "cancel for %s" % d)
+        if d in CLAIM_DEALERS:
+            claim_in_period(srv, keys[d], d, i)
+
+
+def claim_in_period(srv, key, d, i):
+    """A car sold 90 days ago (before the period) under the claims plan,
+    and a repair claim on it decided on the period's 15th: the warrantor
+    pays 3 hours of labor and i parts, less the 100.00 deductible."""
+    serial = "CLM-%s" % d
+    dd.register(srv, key, "REG-CLM-%s" % d, d, asset=tc.car(serial, dd.days(-800)),
+                plan=tc.PLAN, sale=dd.days(-90))
+    lines = [tc.labor(1, "TR-0100", "3.0", "transmission")]
+    lines += [tc.part(2 + k, "TR-CLUTCH", component="transmission") for k in range(i % 2 + 1)]
+    r = dd.post(srv, key, tc.claim("CLAIM-%s" % d, serial, lines, usage=40000, dealer=d))
+    root = dd.expect_reply(r, "ClaimDecision", "the claim of %s" % d)
+    eq(text(root, "SettlementNote"), None, "settled in the run, not when decided")
+    srv.sql("UPDATE claims SET created_at = '%s 10:00:00' WHERE number = '%s'"
+            % (on(15), text(root, "ClaimNumber")))
 
 
 # Each run item waits this long first (CONTRACTD_PAUSES), so that a run is
@@ -58,8 +86,12 @@ PAUSES = {"CONTRACTD_PAUSES": "billing-run-item=40"}
 
 def start(name, env=None):
     # One contract per invoice, so each dealer gets several parts.
-    c = dd.start_server(name, dealers=DEALERS, seller=True, extra_plugins=[dd.SPLIT_PLUGIN],
-                        extra_sections={"invoices": {"run_invoice_lines": "1"}}, env=env)
+    c = dd.start_server(name, dealers=DEALERS, seller=True,
+                        extra_plugins=[dd.SPLIT_PLUGIN, dd.BILLING_PLUGIN, dd.PARTS_PLUGIN],
+                        extra_sections={"invoices": {"run_invoice_lines": "1",
+                                                     "claim_settlement": "billing-run"}},
+                        env=env)
+    c.srv.ctl("catalog", "import", os.path.join(dd.CLAIMS_DATA, "catalog.xml"))
     c.finance = c.srv.create_key("finance")
     populate(c.srv, c.keys)
     return c
@@ -103,12 +135,22 @@ def expected_totals(srv):
                        "'%s-%%' GROUP BY k.dealer_id" % PERIOD).splitlines()[1:]:
         d, v = row.split("\t")
         out[(d, "chargeback")] = int(v)
+    for row in srv.sql("SELECT dealer_id, SUM(warrantor_pays) FROM claims WHERE created_at "
+                       "LIKE '%s-%%' GROUP BY dealer_id" % PERIOD).splitlines()[1:]:
+        d, v = row.split("\t")
+        out[(d, "settlement")] = int(v)
     return out
 
 
-def seqs(srv):
-    return [int(x) for x in srv.sql("SELECT seq FROM invoices WHERE series LIKE 'INV-%' "
-                                    "ORDER BY seq").split()[1:]]
+def seqs(srv, series="INV"):
+    return [int(x) for x in srv.sql("SELECT seq FROM invoices WHERE series LIKE '%s-%%' "
+                                    "ORDER BY seq" % series).split()[1:]]
+
+
+def gap_free(srv):
+    for series in ("INV", "CN"):
+        got = seqs(srv, series)
+        eq(got, list(range(1, len(got) + 1)), "%s numbers without gap" % series)
 
 
 def test_dry_run_issues_nothing(c):
@@ -117,7 +159,8 @@ def test_dry_run_issues_nothing(c):
     rows = [r.split(",") for r in out.strip().splitlines()]
     eq(rows[0], ["DEALER", "KIND", "CURRENCY", "PART", "STATE", "INVOICE", "LINES", "NET",
                  "TAX", "TOTAL"], "the CSV header")
-    eq(len(rows) - 1, 48 + 12, "a remittance per contract sold, a chargeback per cancellation")
+    eq(len(rows) - 1, ITEMS, "a remittance per contract sold, a chargeback per cancellation, "
+       "a settlement per claim")
     exp = expected_totals(c.srv)
     nets = {}
     for r in rows[1:]:
@@ -133,13 +176,17 @@ def test_run_issues_each_invoice_once(c):
     r = c.srv.ctl("billing", "run", "--period", PERIOD, "--format", "xml")
     root = parse_xml(r.stdout, "the run")
     eq((text(root, "State"), text(root, "Total"), text(root, "Done"), text(root, "Invoices")),
-       ("done", "60", "60", "60"), "the run")
+       ("done", str(ITEMS), str(ITEMS), str(ITEMS)), "the run")
     got = run_invoices(c.srv)
     exp = expected_totals(c.srv)
     eq(per_dealer(got), exp, "the invoices carry what the contracts say")
     eq(len([k for k in got if k[:2] == ("DLR-R03", "remittance")]), 2,
        "two parts of one contract each")
-    eq({v[2] for v in got.values()}, {1}, "one line each ([invoices] run_invoice_lines = 1)")
+    eq({v[2] for k, v in got.items() if k[1] != "settlement"}, {1},
+       "one contract each ([invoices] run_invoice_lines = 1)")
+    eq({k[0]: v[2] for k, v in got.items() if k[1] == "settlement"},
+       {d: 3 + DEALERS.index(d) % 2 for d in CLAIM_DEALERS},
+       "one claim each: labor, its parts and the deductible")
     # The invoices are valid EN 16931 documents in the dealers' outboxes.
     number = [v[0] for k, v in got.items() if k[:2] == ("DLR-R03", "remittance")][0]
     resp = c.srv.request("GET", "/v1/invoices/" + number, key=c.keys["DLR-R03"])
@@ -149,9 +196,49 @@ def test_run_issues_each_invoice_once(c):
     r = c.srv.ctl("billing", "run", "--period", PERIOD)
     check("finished" in r.stdout, "the run is finished: " + r.stdout[-300:])
     eq(run_invoices(c.srv), got, "no invoice issued twice")
-    eq(seqs(c.srv), list(range(1, len(seqs(c.srv)) + 1)), "numbers without gap")
+    gap_free(c.srv)
     out = c.srv.ctl("audit", "list", "--entity", "invoice", "--limit", "100").stdout
     check("billing_run.invoice" in out, "run invoices are audited")
+
+
+def test_claims_settled_by_the_run(c):
+    """Each claim of the period is credited once, on its dealer's settlement
+    credit note; a claim decided this month waits for its own month's run,
+    and cannot be paid before it is settled."""
+    d = CLAIM_DEALERS[0]
+    number, note, pays = c.srv.sql(
+        "SELECT number, COALESCE(settlement_note, ''), warrantor_pays FROM claims "
+        "WHERE dealer_id = '%s'" % d).splitlines()[1].split("\t")
+    got = run_invoices(c.srv)
+    eq(note, got[(d, "settlement", "1")][0], "the claim names the run's credit note")
+    eq(got[(d, "settlement", "1")][1], int(pays), "the credit note carries what the warrantor pays")
+    root = dd.expect_reply(c.srv.request("GET", "/v1/claims/" + number, key=c.keys[d]),
+                           "ClaimDecision", "the dealer reads its claim")
+    eq(text(root, "SettlementNote"), note, "the dealer sees the settlement")
+    ubl, body = tc.invoice(c, note, "the settlement credit note", key=c.keys[d])
+    eq(ubl.tag, "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote",
+       "a UBL credit note")
+    eq(tc.ubl_totals(ubl)[0], "%d.%02d" % divmod(int(pays), 100), "its net")
+    check(number in body, "its lines name the claim")
+    # A claim decided today belongs to this month's run.
+    serial = "CLM-NOW"
+    dd.register(c.srv, c.keys[d], "REG-CLM-NOW", d, asset=tc.car(serial, dd.days(-800)),
+                plan=tc.PLAN, sale=dd.days(-90))
+    r = dd.post(c.srv, c.keys[d], tc.claim("CLAIM-NOW", serial,
+                                           [tc.labor(1, "TR-0100", "2.0", "transmission")],
+                                           usage=40000, dealer=d))
+    now = text(dd.expect_reply(r, "ClaimDecision", "a claim today"), "ClaimNumber")
+    expect_error(c.srv.request("POST", "/v1/claims/%s/paid" % now, key=c.finance), 409,
+                 "claim-not-payable", "a claim not settled yet cannot be paid")
+    c.srv.ctl("billing", "run", "--period", PERIOD)
+    eq(run_invoices(c.srv), got, "the period's run does not settle this month's claim")
+    r = c.srv.request("POST", "/v1/claims/%s/paid" % number, key=c.finance)
+    eq(text(dd.expect_reply(r, "ClaimDecision", "pay a settled claim"), "State"), "paid", "paid")
+    this_month = dd.today().strftime("%Y-%m")
+    dry = c.srv.ctl("billing", "run", "--period", this_month, "--dealer", d, "--dry-run",
+                    "--format", "csv").stdout.strip().splitlines()[1:]
+    settle = [row.split(",") for row in dry if ",settlement," in row]
+    eq([(row[0], row[4]) for row in settle], [(d, "to issue")], "this month's run would settle it")
 
 
 def test_api_runs_in_the_background(c):
@@ -265,7 +352,7 @@ def test_kill_9_at_several_points_then_resume(c):
     deadline = time.monotonic() + 120
     while _done(k.srv) < 40 and time.monotonic() < deadline:
         time.sleep(0.005)
-    if _done(k.srv) < 60:
+    if _done(k.srv) < ITEMS:
         os.kill(k.srv.pid, signal.SIGKILL)
         k.srv.proc.wait(30)
         kills += 1
@@ -280,12 +367,14 @@ def test_kill_9_at_several_points_then_resume(c):
         if text(root, "State") == "done" or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    eq((text(root, "State"), text(root, "Done"), text(root, "Total")), ("done", "60", "60"),
-       "the resumed run finished")
+    eq((text(root, "State"), text(root, "Done"), text(root, "Total")),
+       ("done", str(ITEMS), str(ITEMS)), "the resumed run finished")
     killed, calm = run_invoices(k.srv), run_invoices(c.srv)
     eq({key: v[1:] for key, v in killed.items()}, {key: v[1:] for key, v in calm.items()},
        "the same invoices and totals as the uninterrupted run")
-    eq(seqs(k.srv), list(range(1, len(seqs(k.srv)) + 1)), "numbers without gap")
+    gap_free(k.srv)
+    eq(k.srv.sql("SELECT COUNT(*) FROM claims WHERE settlement_note IS NULL").split()[-1], "0",
+       "every claim settled once")
     eq(k.srv.ctl("audit", "verify").returncode, 0, "the audit chain verifies")
 
 
