@@ -421,7 +421,8 @@ check_new(db_conn *db, payment *p, date_t today, const char **code, char *err, s
 		    p->payer);
 	if (p->method[0] == '\0')
 		snprintf(p->method, sizeof p->method, "transfer");
-	if (!payment_method_valid(p->method))
+	if (!payment_method_valid(p->method) &&
+	    !(p->set_off && strcmp(p->method, PAYMENT_METHOD_SET_OFF) == 0))
 		return refuse(code, PAY_E_INVALID, err, errlen, "unknown payment method '%s'",
 		    p->method);
 	if (dealer[0] != '\0') {
@@ -660,6 +661,45 @@ payment_refund(db_conn *db, const char *number, payment *p, date_t today, const 
 	if (rc != 0)
 		payment_free(p);
 	return rc;
+}
+
+int
+payment_set_off(db_conn *db, const char *number, payment *p, const allocation_request *req,
+    size_t n, date_t today, payment *received, const char **code, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(received, 0, sizeof *received);
+	p->set_off = true;
+	snprintf(p->method, sizeof p->method, "%s", PAYMENT_METHOD_SET_OFF);
+	if (p->note[0] == '\0')
+		snprintf(p->note, sizeof p->note, "set-off of credit note %s", number);
+	if ((rc = payment_refund(db, number, p, today, code, err, errlen)) != 0)
+		return rc;
+	/* The received half: the same buyer, reference, date and amount. */
+	received->direction = PAYMENT_RECEIVED;
+	received->set_off = true;
+	received->payer_kind = p->payer_kind;
+	snprintf(received->payer, sizeof received->payer, "%s", p->payer);
+	snprintf(received->dealer_id, sizeof received->dealer_id, "%s", p->dealer_id);
+	snprintf(received->reference, sizeof received->reference, "%s", p->reference);
+	received->received_date = p->received_date;
+	snprintf(received->currency, sizeof received->currency, "%s", p->currency);
+	received->amount = p->amount;
+	snprintf(received->method, sizeof received->method, "%s", PAYMENT_METHOD_SET_OFF);
+	snprintf(received->note, sizeof received->note, "%s", p->note);
+	snprintf(received->created_by, sizeof received->created_by, "%s", p->created_by);
+	if ((rc = payment_record(db, received, req, n, true, today, code, err, errlen)) != 0)
+		return rc;
+	if (received->unapplied > 0) {
+		char a[32], b[32];
+		fmt_amount(p->amount, p->currency, a);
+		fmt_amount(received->allocated, p->currency, b);
+		return refuse(code, PAY_E_SET_OFF_UNMATCHED, err, errlen, "a set-off of %s %s "
+		    "needs as much open on %s's invoices in %s%s; %s %s were found", a,
+		    p->currency, p->payer, p->currency, n ? " as named" : "", b, p->currency);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -69,6 +69,10 @@
 #define PAY_E_DUPLICATE_DOC "duplicate-allocation" /* a document named twice */
 #define PAY_E_NOTHING "nothing-to-apply"           /* no unapplied cash left */
 #define PAY_E_NOT_FOUND "payment-not-found"
+#define PAY_E_SET_OFF_UNMATCHED "set-off-unmatched"  /* the invoices have less open */
+
+/* The method of both halves of a set-off: no money moved. */
+#define PAYMENT_METHOD_SET_OFF "set-off"
 
 typedef enum payment_direction {
 	PAYMENT_RECEIVED = 0,
@@ -110,6 +114,7 @@ typedef struct payment {
 	char created_at[32];                    /* UTC, as stored */
 	int64_t allocated;                      /* the sum of allocations */
 	int64_t unapplied;                      /* amount - allocated */
+	bool set_off;                           /* written by payment_set_off, not stored */
 	payment_allocation *allocs;             /* owned: payment_free */
 	size_t nallocs;
 } payment;
@@ -149,6 +154,20 @@ int payment_apply(db_conn *db, int64_t id, const allocation_request *req, size_t
  * exceed what the credit note has open. Fills in p as payment_record
  * does, with one allocation. */
 int payment_refund(db_conn *db, const char *number, payment *p, date_t today,
+    const char **code, char *err, size_t errlen);
+
+/* Sets (part of) credit note number off against open invoices of its
+ * buyer: what the seller owes the buyer pays what the buyer owes, and no
+ * money moves. p holds reference, date (not after today), currency,
+ * amount, note and created_by. Recorded as two payments of method
+ * set-off with the same reference: a refund allocated to the credit note
+ * (as payment_refund) and a received payment allocated to the requested
+ * invoices, or (n == 0) to the buyer's open invoices oldest due first
+ * (as payment_record). The whole amount must be allocated on both sides:
+ * PAY_E_SET_OFF_UNMATCHED when the invoices have less open. Fills in p as
+ * the refund and *received (payment_free) as the received half. */
+int payment_set_off(db_conn *db, const char *number, payment *p,
+    const allocation_request *req, size_t n, date_t today, payment *received,
     const char **code, char *err, size_t errlen);
 
 /* Reads payment id with its allocations into *out (payment_free).

@@ -25,6 +25,9 @@ payment_usage(FILE *f)
 	    "       contractctl payment apply ID [--allocate INVOICE=AMOUNT]...\n"
 	    "       contractctl payment refund CREDIT-NOTE --amount AMOUNT --currency CUR\n"
 	    "                  --reference REF [--date YYYY-MM-DD] [--method M] [--note TEXT]\n"
+	    "       contractctl payment set-off CREDIT-NOTE --amount AMOUNT --currency CUR\n"
+	    "                  --reference REF [--date YYYY-MM-DD] [--note TEXT]\n"
+	    "                  [--allocate INVOICE=AMOUNT]...\n"
 	    "       contractctl payment show ID [--format table|csv|xml]\n"
 	    "       contractctl payment list [--dealer ID] [--from DATE] [--to DATE] [--limit N]\n"
 	    "                  [--format table|csv|xml]\n"
@@ -34,7 +37,9 @@ payment_usage(FILE *f)
 	    "payer's open invoices are settled oldest due date first, or (--no-auto) none.\n"
 	    "apply: the unapplied cash of payment ID, to the named invoices or oldest due\n"
 	    "first. refund: money paid back against a credit note. Methods: transfer (the\n"
-	    "default), direct-debit, card, cash, cheque, other.\n");
+	    "default), direct-debit, card, cash, cheque, other. set-off: the credit note\n"
+	    "pays its buyer's open invoices (the named ones, or oldest due first) and no\n"
+	    "money moves; the whole amount must find open invoices.\n");
 }
 
 static void
@@ -144,8 +149,9 @@ print_payment(const payment *p, cli_format f)
  * ------------------------------------------------------------------------ */
 
 typedef struct pay_txn {
-	enum { TXN_RECORD, TXN_APPLY, TXN_REFUND } kind;
+	enum { TXN_RECORD, TXN_APPLY, TXN_REFUND, TXN_SET_OFF } kind;
 	payment *p;
+	payment *received;    /* set-off: the received half */
 	int64_t id;
 	const char *number;
 	allocation_request *req;
@@ -164,6 +170,8 @@ pay_txn_fn(db_conn *db, void *arg)
 	int r;
 
 	payment_free(t->p);
+	if (t->received != NULL)
+		payment_free(t->received);
 	t->code = NULL;
 	switch (t->kind) {
 	case TXN_RECORD:
@@ -174,6 +182,13 @@ pay_txn_fn(db_conn *db, void *arg)
 		r = payment_apply(db, t->id, t->req, t->n, today, t->p, &t->code, t->err,
 		    sizeof t->err);
 		break;
+	case TXN_SET_OFF:
+		r = payment_set_off(db, t->number, t->p, t->req, t->n, today, t->received,
+		    &t->code, t->err, sizeof t->err);
+		if (r == 0 && payment_audit(db, t->actor, "payment.set_off", t->received, t->err,
+		    sizeof t->err) != 0)
+			r = -1;
+		break;
 	default:
 		r = payment_refund(db, t->number, t->p, today, &t->code, t->err, sizeof t->err);
 		break;
@@ -181,7 +196,8 @@ pay_txn_fn(db_conn *db, void *arg)
 	if (r != 0)
 		return r;
 	if (payment_audit(db, t->actor, t->kind == TXN_RECORD ? "payment.record" :
-	    t->kind == TXN_APPLY ? "payment.apply" : "payment.refund", t->p, t->err,
+	    t->kind == TXN_APPLY ? "payment.apply" : t->kind == TXN_SET_OFF ? "payment.set_off" :
+	    "payment.refund", t->p, t->err,
 	    sizeof t->err) != 0)
 		return -1;
 	return 0;
@@ -465,6 +481,47 @@ payment_refund_cmd(cli_ctx *ctx, const pay_args *a)
 }
 
 static int
+payment_set_off_cmd(cli_ctx *ctx, const pay_args *a)
+{
+	payment p, received;
+	pay_txn t;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&received, 0, sizeof received);
+	memset(&t, 0, sizeof t);
+	if (a->npos != 1) {
+		fprintf(stderr, "contractctl: payment set-off needs a credit note number\n");
+		return 2;
+	}
+	if (a->method != NULL) {
+		fprintf(stderr, "contractctl: a set-off moves no money: it takes no --method\n");
+		return 2;
+	}
+	if ((rc = fill_new("payment set-off", a, &p)) != 0)
+		return rc;
+	if (parse_allocations(&a->allocs, p.currency, &t.req) != 0) {
+		free(t.req);
+		return 2;
+	}
+	t.kind = TXN_SET_OFF;
+	t.p = &p;
+	t.received = &received;
+	t.number = a->pos[0];
+	t.n = a->allocs.n;
+	rc = run_txn(ctx, &t);
+	if (rc == 0) {
+		print_payment(&p, CLI_FORMAT_TABLE);
+		printf("\n");
+		print_payment(&received, CLI_FORMAT_TABLE);
+	}
+	payment_free(&p);
+	payment_free(&received);
+	free(t.req);
+	return rc;
+}
+
+static int
 payment_show_cmd(cli_ctx *ctx, const pay_args *a)
 {
 	payment p;
@@ -569,6 +626,8 @@ cmd_payment(cli_ctx *ctx, int argc, char **argv)
 		rc = payment_apply_cmd(ctx, &a);
 	else if (strcmp(argv[0], "refund") == 0)
 		rc = payment_refund_cmd(ctx, &a);
+	else if (strcmp(argv[0], "set-off") == 0)
+		rc = payment_set_off_cmd(ctx, &a);
 	else if (strcmp(argv[0], "show") == 0)
 		rc = payment_show_cmd(ctx, &a);
 	else if (strcmp(argv[0], "list") == 0)

@@ -338,6 +338,60 @@ done:
 }
 
 void
+exchange_set_off_post(const exchange_ctx *ctx, const char *number, const char *body,
+    size_t len, exchange_reply *out)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	payment p, received;
+	problem_list pl;
+	allocation_request *req = NULL;
+	size_t n = 0;
+	const char *code = NULL;
+	char err[600];
+	int r;
+
+	memset(out, 0, sizeof *out);
+	memset(&p, 0, sizeof p);
+	memset(&received, 0, sizeof received);
+	problems_init(&pl, "/SetOff");
+	if ((doc = exchange_read_request(ctx, "SetOff", body, len, out)) == NULL)
+		goto done;
+	root = xmlDocGetRootElement(doc);
+	xr_date(root, "SetOffDate", &p.received_date, &pl, "SetOffDate");
+	xr_money(xr_child(root, "Amount"), NULL, &p.amount, p.currency, &pl, "Amount");
+	xr_text(root, "Reference", p.reference, sizeof p.reference);
+	xr_text(root, "Note", p.note, sizeof p.note);
+	if (p.currency[0] != '\0')
+		read_allocations(root, p.currency, &req, &n, &pl);
+	snprintf(p.created_by, sizeof p.created_by, "%s", ctx->actor);
+	if (problems_answer(&pl, out))
+		goto done;
+	r = payment_set_off(ctx->db, number, &p, req, n, ctx->today, &received, &code, err,
+	    sizeof err);
+	if (r == PAYMENT_REFUSED) {
+		if (strcmp(code, PAY_E_NO_DOCUMENT) == 0)
+			exchange_reply_error(out, 404, "not-found", NULL, "%s", err);
+		else
+			refused(out, code, err);
+		goto done;
+	}
+	if (r != 0 || payment_audit(ctx->db, ctx->actor, "payment.set_off", &p, err,
+	    sizeof err) != 0 || payment_audit(ctx->db, ctx->actor, "payment.set_off", &received,
+	    err, sizeof err) != 0) {
+		db_unavailable(out, err);
+		goto done;
+	}
+	receipt(&received, 201, out);
+done:
+	payment_free(&p);
+	payment_free(&received);
+	free(req);
+	problems_free(&pl);
+	xmlFreeDoc(doc);
+}
+
+void
 exchange_aging_csv(const exchange_ctx *ctx, date_t as_of, const char *dealer,
     exchange_reply *out)
 {

@@ -1,5 +1,5 @@
 /* payments — finance's payments, refunds and the aging report over the
- * exchange: the XML documents (Payment, PaymentApplication, Refund in;
+ * exchange: the XML documents (Payment, PaymentApplication, Refund, SetOff in;
  * PaymentReceipt out) and the CSV report. The rules are
  * core/billing/payments.h's; this reads and writes documents, maps
  * refusals to answers and audits.
@@ -37,6 +37,12 @@ void exchange_payment_apply(const exchange_ctx *ctx, const char *id, const char 
 /* POST /v1/invoices/{number}/refunds (finance): a Refund of the credit
  * note number. */
 void exchange_refund_post(const exchange_ctx *ctx, const char *number, const char *body,
+    size_t len, exchange_reply *out);
+
+/* POST /v1/invoices/{number}/set-offs (finance): a SetOff of the credit
+ * note number against its buyer's open invoices; answers the received
+ * half's receipt (422 set-off-unmatched when the invoices have less open). */
+void exchange_set_off_post(const exchange_ctx *ctx, const char *number, const char *body,
     size_t len, exchange_reply *out);
 
 /* GET /v1/reports/aging.csv?as_of=&dealer=: on 200 out->body is the CSV

@@ -40,6 +40,8 @@ const route routes[] = {
 	    ROUTE_TRANSACTION, FINANCE, route_payment_apply },
 	{ HTTP_POST, "/v1/invoices/{number}/refunds", "/v1/invoices/{number}/refunds",
 	    ROUTE_TRANSACTION, FINANCE, route_refund_post },
+	{ HTTP_POST, "/v1/invoices/{number}/set-offs", "/v1/invoices/{number}/set-offs",
+	    ROUTE_TRANSACTION, FINANCE, route_set_off_post },
 	{ HTTP_GET, "/v1/reports/aging.csv", "/v1/reports/aging.csv", 0, ROLES_ANY,
 	    route_report_aging },
 	{ HTTP_POST, "/v1/billing-runs", "/v1/billing-runs", 0, FINANCE, route_billing_run_post },

@@ -67,6 +67,22 @@ route_refund_post(route_env *env, http_req *req, http_resp *resp)
 	route_exchange_answer(resp, &reply);
 }
 
+/* POST /v1/invoices/{number}/set-offs (finance): a SetOff of a credit note
+ * against its buyer's open invoices. */
+void
+route_set_off_post(route_env *env, http_req *req, http_resp *resp)
+{
+	exchange_ctx ctx;
+	exchange_reply reply = { 0 };
+	char actor[PRINCIPAL_ACTOR_MAX];
+
+	if (!route_exchange_ctx(env, req, resp, &ctx, actor, sizeof actor))
+		return;
+	exchange_set_off_post(&ctx, req->params[0], req->body.data ? req->body.data : "",
+	    req->body.len, &reply);
+	route_exchange_answer(resp, &reply);
+}
+
 /* GET /v1/reports/aging.csv?as_of=YYYY-MM-DD[&dealer=D] (finance, admin,
  * dealer: its own rows only). as_of defaults to today. text/csv on 200,
  * an XML Error otherwise. */

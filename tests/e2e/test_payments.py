@@ -19,7 +19,7 @@ from decimal import Decimal
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import NS, check, eq, expect_error, parse_xml, q  # noqa: E402
+from harness import NS, check, eq, expect_error, parse_xml  # noqa: E402
 import dealer_docs as dd  # noqa: E402
 from dealer_docs import text  # noqa: E402
 
@@ -63,60 +63,23 @@ def nid(c, prefix="PO"):
 def order(c, dealer, items, currency="EUR"):
     """A parts order that is invoiced to dealer; returns the invoice number."""
     doc_id = nid(c)
-    lines = "".join("<Line><LineNumber>%d</LineNumber><PartNumber>%s</PartNumber>"
-                    "<Quantity>%s</Quantity></Line>" % (i + 1, p, qty)
-                    for i, (p, qty) in enumerate(items))
-    body = ('<PartsOrder xmlns="%s">%s<OrderReference>REF-%s</OrderReference>'
-            '<Currency>%s</Currency><Lines>%s</Lines></PartsOrder>'
-            % (NS, dd.header(doc_id, dealer), doc_id, currency, lines))
-    root = dd.expect_reply(dd.post(c.srv, c.keys[dealer], body), "PartsOrderConfirmation",
-                           "parts order " + doc_id)
+    root = dd.expect_reply(dd.post(c.srv, c.keys[dealer], dd.parts_order(doc_id, dealer, items,
+                                                                         currency)),
+                           "PartsOrderConfirmation", "parts order " + doc_id)
     number = text(root, "InvoiceNumber")
     check(number, "the order was invoiced")
     return number
 
 
-def payer_xml(payer):
-    if payer[0] == "dealer":
-        return "<Payer><DealerId>%s</DealerId></Payer>" % payer[1]
-    extra = "<DealerId>%s</DealerId>" % payer[2] if len(payer) > 2 and payer[2] else ""
-    return "<Payer><CustomerName>%s</CustomerName>%s</Payer>" % (payer[1], extra)
-
-
-def payment_xml(payer, date, amount, ref, currency="EUR", allocs=(), auto=None, method=None):
-    parts = [payer_xml(payer), "<ReceivedDate>%s</ReceivedDate>" % date,
-             '<Amount currency="%s">%s</Amount>' % (currency, amount),
-             "<Reference>%s</Reference>" % ref]
-    if method:
-        parts.append("<Method>%s</Method>" % method)
-    for a in allocs:
-        number, amt = a[0], a[1]
-        cur = a[2] if len(a) > 2 else currency
-        parts.append('<Allocation><InvoiceNumber>%s</InvoiceNumber><Amount currency="%s">%s'
-                     '</Amount></Allocation>' % (number, cur, amt))
-    if auto is not None:
-        parts.append("<AutoAllocate>%s</AutoAllocate>" % ("true" if auto else "false"))
-    return '<Payment xmlns="%s">%s</Payment>' % (NS, "".join(parts))
-
-
 def post_payment(c, *args, key=None, headers=None, **kw):
     return c.srv.request("POST", "/v1/payments", key=key or c.finance,
-                         body=payment_xml(*args, **kw), headers=headers)
+                         body=dd.payment_xml(*args, **kw), headers=headers)
 
 
 def receipt(resp, what, status=201):
     """The PaymentReceipt as a dict; checks status and schema."""
-    root = dd.expect_reply(resp, "PaymentReceipt", what, status)
     dd.expect_valid(resp.body, "PaymentReceipt", what)
-    cur = root.find(q("Amount")).get("currency")
-    allocs = [(text(a, "InvoiceNumber"), text(a, "DocumentType"), text(a, "Amount"),
-               text(a, "AppliedOn"), text(a, "OpenAmount"))
-              for a in root.findall(q("Allocation"))]
-    return {"id": text(root, "PaymentId"), "direction": text(root, "Direction"),
-            "amount": text(root, "Amount"), "currency": cur, "allocs": allocs,
-            "allocated": text(root, "Allocated"), "unapplied": text(root, "Unapplied"),
-            "dealer": text(root, "Payer", "DealerId"),
-            "customer": text(root, "Payer", "CustomerName")}
+    return dd.payment_receipt(resp, what, status)
 
 
 def pay(c, *args, what="a payment", **kw):
@@ -316,19 +279,15 @@ def test_over_payment_unapplied_then_applied(c):
     c.inv["A4"] = order(c, D, [("REFLECTOR", "1")])
     # Explicitly: more than A4 has open, more than is unapplied, a paid invoice.
     def apply(allocs, key=None):
-        body = '<PaymentApplication xmlns="%s">%s</PaymentApplication>' % (NS, "".join(
-            '<Allocation><InvoiceNumber>%s</InvoiceNumber><Amount currency="EUR">%s</Amount>'
-            '</Allocation>' % a for a in allocs))
-        return c.srv.request("POST", path, key=key or c.finance, body=body)
+        return c.srv.request("POST", path, key=key or c.finance,
+                             body=dd.application_xml(allocs))
     expect_error(apply([(c.inv["A4"], "10.01")]), 422, "over-allocation", "over A4's open")
     expect_error(apply([(c.inv["A1"], "1.00")]), 422, "over-allocation", "a paid invoice")
     expect_error(apply([(c.inv["A4"], "5.00")], key=c.keys[D]), 403, None, "a dealer")
     # The early payment (received yesterday) settles A4 today: as of
     # yesterday it is still unapplied.
     early = "/v1/payments/%s/allocations" % c.pay["early"]
-    body = ('<PaymentApplication xmlns="%s"><Allocation><InvoiceNumber>%s</InvoiceNumber>'
-            '<Amount currency="EUR">10.00</Amount></Allocation></PaymentApplication>'
-            % (NS, c.inv["A4"]))
+    body = dd.application_xml([(c.inv["A4"], "10.00")])
     expect_error(c.srv.request("POST", early, key=c.finance, body=body.replace(
         "10.00", "60.00")), 422, "over-allocation", "more than A4 has open")
     got = receipt(c.srv.request("POST", early, key=c.finance, body=body), "apply early", 200)
@@ -375,9 +334,7 @@ def test_refund_of_credit_note(c):
     path = "/v1/invoices/%s/refunds" % cn
 
     def refund(amount, ref, currency="EUR", date=None, key=None, number=None):
-        body = ('<Refund xmlns="%s"><PaidDate>%s</PaidDate><Amount currency="%s">%s</Amount>'
-                '<Reference>%s</Reference></Refund>' % (NS, date or day(0), currency, amount,
-                                                        ref))
+        body = dd.refund_xml(date or day(0), amount, ref, currency)
         return c.srv.request("POST", "/v1/invoices/%s/refunds" % (number or cn),
                              key=key or c.finance, body=body)
     expect_error(refund("100.00", "OUT-1", key=c.keys[D]), 403, None, "a dealer")
@@ -572,6 +529,87 @@ def test_concurrent_payments_never_over_allocate(c):
 
 
 test_concurrent_payments_never_over_allocate.timeout = 300
+
+
+def set_off_xml(amount, ref, allocs=(), date=None, currency="EUR"):
+    a = "".join('<Allocation><InvoiceNumber>%s</InvoiceNumber><Amount currency="%s">%s</Amount>'
+                '</Allocation>' % (n, currency, v) for n, v in allocs)
+    return ('<SetOff xmlns="%s"><SetOffDate>%s</SetOffDate><Amount currency="%s">%s</Amount>'
+            '<Reference>%s</Reference>%s</SetOff>' % (NS, date or day(0), currency, amount, ref,
+                                                       a))
+
+
+def credit_in_full(c, number):
+    r = c.srv.request("POST", "/v1/invoices/%s/credit-notes" % number, key=c.finance,
+                      body='<CreditNoteRequest xmlns="%s"><Reason>Wrong parts</Reason>'
+                      '</CreditNoteRequest>' % NS)
+    harness.expect_status(r, 201, "the credit note of %s" % number)
+    return parse_xml(r.body).find("{urn:oasis:names:specification:ubl:schema:xsd:"
+                                  "CommonBasicComponents-2}ID").text
+
+
+def test_set_off_of_credit_note(c):
+    """A credit note pays its buyer's open invoice: no money moves, both
+    documents close, and a set-off that cannot be matched in full records
+    nothing."""
+    z = order(c, OTHER, [("REFLECTOR", "1")])
+    cn = credit_in_full(c, z)
+    payable = c.srv.sql("SELECT payable FROM invoices WHERE number = '%s'" % z).split()[-1]
+    amount = "%d.%02d" % divmod(int(payable), 100)
+    before = aging(c, day(0))
+    expect_row(before, "an invoice and its credit note", OTHER, OTHER, current=amount,
+               total=amount, credits=amount, unapplied="38.00", balance="-38.00")
+    count = c.srv.sql("SELECT COUNT(*) FROM payments").split()[-1]
+
+    def set_off(body, key=None, number=None):
+        return c.srv.request("POST", "/v1/invoices/%s/set-offs" % (number or cn),
+                             key=key or c.finance, body=body)
+    expect_error(set_off(set_off_xml(amount, "SO-1"), key=c.keys[OTHER]), 403, None,
+                 "a dealer sets nothing off")
+    cent_more = "%d.%02d" % divmod(int(payable) + 1, 100)
+    expect_error(set_off(set_off_xml(cent_more, "SO-1")), 422, "over-allocation",
+                 "more than the credit note has open")
+    expect_error(set_off(set_off_xml(amount, "SO-1", [(c.inv["A2"], amount)])), 422,
+                 "not-the-payers-invoice", "another buyer's invoice")
+    cent_less = "%d.%02d" % divmod(int(payable) - 1, 100)
+    expect_error(set_off(set_off_xml(amount, "SO-1", [(z, cent_less)])), 422,
+                 "set-off-unmatched", "the named invoices leave a cent unmatched")
+    expect_error(set_off(set_off_xml(amount, "SO-1"), number=z), 422, "not-a-credit-note",
+                 "an invoice is not set off")
+    expect_error(set_off(set_off_xml(amount, "SO-1"), number="CN-1999-000001"), 404,
+                 "not-found", "no such credit note")
+    expect_error(set_off("<SetOff xmlns='%s'><Amount currency='EUR'>1.00</Amount></SetOff>"
+                         % NS), 400, None, "a SetOff without its date and reference")
+    eq(c.srv.sql("SELECT COUNT(*) FROM payments").split()[-1], count,
+       "refused set-offs record nothing")
+    resp = set_off(set_off_xml(amount, "SO-1"))
+    r = receipt(resp, "the set-off")
+    check("<Method>set-off</Method>" in resp.body, "the receipt says set-off: " + resp.body)
+    eq((r["direction"], r["dealer"], r["allocs"], r["unapplied"]),
+       ("received", OTHER, [(z, "invoice", amount, day(0), "0.00")], "0.00"),
+       "the invoice is paid by the credit note, oldest due first")
+    expect_row(aging(c, day(0)), "both closed", OTHER, OTHER, unapplied="38.00",
+               balance="-38.00")
+    rows = c.srv.sql("SELECT direction, method, amount FROM payments WHERE reference = 'SO-1' "
+                     "ORDER BY direction").splitlines()[1:]
+    eq(rows, ["received\tset-off\t%s" % payable, "refund\tset-off\t%s" % payable],
+       "two halves with one reference, no money moved")
+    expect_error(set_off(set_off_xml(amount, "SO-1")), 409, "duplicate-reference",
+                 "the same set-off twice")
+    # From the command line, naming the invoice; --method makes no sense.
+    v = order(c, OTHER, [("REFLECTOR", "1")])
+    cn2 = credit_in_full(c, v)
+    r = c.srv.ctl("payment", "set-off", cn2, "--amount", amount, "--currency", "EUR",
+                  "--reference", "SO-CLI", "--method", "cash", check_rc=False)
+    eq(r.returncode, 2, "a set-off takes no --method")
+    out = c.srv.ctl("payment", "set-off", cn2, "--amount", amount, "--currency", "EUR",
+                    "--reference", "SO-CLI", "--allocate", "%s=%s" % (v, amount)).stdout
+    check("refunded to dealer %s" % OTHER in out and "received from dealer %s" % OTHER in out
+          and v in out and cn2 in out and "set-off" in out, "both halves printed: " + out)
+    expect_row(aging(c, day(0)), "after the CLI set-off", OTHER, OTHER, unapplied="38.00",
+               balance="-38.00")
+    audit = c.srv.ctl("audit", "list", "--limit", "10").stdout
+    check("payment.set_off" in audit, "set-offs are audited: " + audit)
 
 
 def test_still_healthy(c):
