@@ -32,6 +32,17 @@ refused(exchange_reply *out, const char *code, const char *err)
 	exchange_reply_error(out, status, code, NULL, "%s", err);
 }
 
+/* A refusal of a request whose URL names the credit note: when there is
+ * no such credit note, the resource is not found. */
+static void
+refused_addressed(exchange_reply *out, const char *code, const char *err)
+{
+	if (strcmp(code, PAY_E_NO_DOCUMENT) == 0)
+		exchange_reply_error(out, 404, "not-found", NULL, "%s", err);
+	else
+		refused(out, code, err);
+}
+
 /* The problems of a document as one answer: the first, counting the rest. */
 static bool
 problems_answer(problem_list *pl, exchange_reply *out)
@@ -319,10 +330,7 @@ exchange_refund_post(const exchange_ctx *ctx, const char *number, const char *bo
 		goto done;
 	r = payment_refund(ctx->db, number, &p, ctx->today, &code, err, sizeof err);
 	if (r == PAYMENT_REFUSED) {
-		if (strcmp(code, PAY_E_NO_DOCUMENT) == 0)
-			exchange_reply_error(out, 404, "not-found", NULL, "%s", err);
-		else
-			refused(out, code, err);
+		refused_addressed(out, code, err);
 		goto done;
 	}
 	if (r != 0 || payment_audit(ctx->db, ctx->actor, "payment.refund", &p, err,
@@ -370,10 +378,7 @@ exchange_set_off_post(const exchange_ctx *ctx, const char *number, const char *b
 	r = payment_set_off(ctx->db, number, &p, req, n, ctx->today, &received, &code, err,
 	    sizeof err);
 	if (r == PAYMENT_REFUSED) {
-		if (strcmp(code, PAY_E_NO_DOCUMENT) == 0)
-			exchange_reply_error(out, 404, "not-found", NULL, "%s", err);
-		else
-			refused(out, code, err);
+		refused_addressed(out, code, err);
 		goto done;
 	}
 	if (r != 0 || payment_audit(ctx->db, ctx->actor, "payment.set_off", &p, err,
