@@ -1,7 +1,7 @@
 /* journal — the general-ledger journal of a range of days (see report.h
  * and ledger.h).
  *
- * Entries, in four sections, each balanced on its own:
+ * Entries, in five sections, each balanced on its own:
  *
  *   invoice:NUMBER     an invoice issued in the range: receivable debit
  *                      (its total); each line's net credited to the
@@ -24,6 +24,23 @@
  *                      the service contract pays) and warranty_expense
  *                      (lines under the manufacturer's warranty) debit,
  *                      claims_payable credit (the claim's covered amount)
+ *   payment:ID         money received in the range, on its date: cash
+ *                      debit (the amount); receivable credit for what was
+ *                      allocated to invoices that day; unapplied_cash
+ *                      credit for the rest
+ *   apply:ALLOCATION   received money allocated on a later day (unapplied
+ *                      cash applied, or an invoice issued after the
+ *                      payment), on that day: unapplied_cash debit,
+ *                      receivable credit
+ *   refund:ID          money paid back against a credit note, on its date:
+ *                      receivable debit (the credit note credited it),
+ *                      cash credit
+ *   setoff:ID          a credit note set off against invoices (two payments
+ *                      of method set-off; ID the received half): no cash,
+ *                      and both sides are receivable, so no entry — but
+ *                      for what was allocated to an invoice issued after
+ *                      the set-off's day: receivable debit, unapplied_cash
+ *                      credit, until apply: moves it on that day
  *   cancel:CONTRACT    a contract cancelled in the range: the unearned
  *                      released (earning.h) from unearned_revenue to
  *                      cancellations; the refund's credit note debits
@@ -35,6 +52,12 @@
  *                      contracts: unearned_revenue debit,
  *                      revenue_contracts credit, dated the period's last
  *                      day
+ *
+ * Money follows its allocations' applied_on (payments.h), the day the
+ * aging report counts them from, so summed up to any day unapplied_cash
+ * is the aging's unapplied cash and receivable its open invoices less open
+ * credit notes (but a refund dated before its credit note was issued
+ * leads the aging until that issue date).
  *
  * Amounts are positive in the debit or the credit column, the other one
  * empty. */
@@ -304,6 +327,139 @@ claims(journal *j)
 }
 
 /* ------------------------------------------------------------------------
+ * Money: payments received, refunds, set-offs, unapplied cash applied later
+ * ------------------------------------------------------------------------ */
+
+/* payment:ID, refund:ID and setoff:ID, dated the day of the payment. */
+static int
+payments(journal *j)
+{
+	int64_t after = 0;
+
+	for (;;) {
+		/* Column 9: what the payment's allocations settled on its own day;
+		 * the rest is unapplied then (applications() moves it later).
+		 * Column 10: the credit note refunded, or set off: the refund of
+		 * the payer with the same reference (unique per payer and
+		 * direction; a set-off's two halves share theirs). 'set-off' is
+		 * payments.h's PAYMENT_METHOD_SET_OFF (reports read tables, not
+		 * billing's headers). */
+		db_rows *r = db_query(j->db,
+		    "SELECT p.id, p.direction, p.reference, p.received_date, p.currency, p.amount, "
+		    "p.payer_kind, p.payer, p.method = 'set-off', "
+		    "(SELECT COALESCE(SUM(a.amount), 0) FROM payment_allocations a "
+		    "WHERE a.payment_id = p.id AND a.applied_on <= p.received_date), "
+		    "IF(p.direction = 'refund' OR p.method = 'set-off', "
+		    "(SELECT MIN(i.number) FROM payments h JOIN payment_allocations a "
+		    "ON a.payment_id = h.id JOIN invoices i ON i.id = a.invoice_id "
+		    "WHERE h.direction = 'refund' AND h.payer_kind = p.payer_kind "
+		    "AND h.payer = p.payer AND h.reference = p.reference), NULL) "
+		    "FROM payments p WHERE p.id > ? AND p.received_date >= ? AND p.received_date < ? "
+		    "ORDER BY p.id LIMIT ?", "iDDd", after, j->rq->from, j->rq->to, (int)REPORT_PAGE);
+		size_t rows = 0;
+		int rc = 0;
+
+		if (r == NULL) {
+			snprintf(j->err, j->errlen, "reading payments: %s", db_error(j->db));
+			return -1;
+		}
+		while (rc == 0 && db_rows_next(r) == 1) {
+			bool refund = strcmp(db_rows_str(r, 1), "refund") == 0;
+			bool set_off = db_rows_int(r, 8) != 0;
+			int64_t amount = db_rows_int(r, 5), same_day = db_rows_int(r, 9);
+			const char *kind = db_rows_str(r, 6), *payer = db_rows_str(r, 7);
+			const char *credit_note = db_rows_str(r, 10) ? db_rows_str(r, 10) : "?";
+			/* payments.payer: 400 characters of up to 4 bytes, never cut. */
+			char id[64], text[1700];
+			ledger_entry e;
+			date_t day;
+
+			rows++;
+			after = db_rows_int(r, 0);
+			if (set_off && refund)
+				continue; /* booked with its received half */
+			db_rows_date(r, 3, &day);
+			ledger_entry_init(&e);
+			if (set_off) {
+				/* No money moved: the credit note's side debits
+				 * receivable, the invoices' side credits it, so this
+				 * entry is empty unless an invoice was issued after the
+				 * set-off's day and its part waits in unapplied cash. */
+				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount - same_day);
+				ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
+				snprintf(id, sizeof id, "setoff:%" PRId64, after);
+				snprintf(text, sizeof text, "credit note %s set off against invoices of %s %s",
+				    credit_note, kind, payer);
+			} else if (refund) {
+				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount);
+				ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
+				snprintf(id, sizeof id, "refund:%" PRId64, after);
+				snprintf(text, sizeof text, "refund to %s %s, credit note %s", kind, payer,
+				    credit_note);
+			} else {
+				ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
+				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -same_day);
+				ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
+				snprintf(id, sizeof id, "payment:%" PRId64, after);
+				snprintf(text, sizeof text, "payment received from %s %s", kind, payer);
+			}
+			rc = write_entry(j, &e, day, id, db_rows_str(r, 4), db_rows_str(r, 2), text);
+		}
+		db_rows_free(r);
+		if (rc != 0)
+			return -1;
+		if (rows < REPORT_PAGE)
+			return 0;
+	}
+}
+
+/* apply:ALLOCATION: received money allocated after the day it came in. */
+static int
+applications(journal *j)
+{
+	int64_t after = 0;
+
+	for (;;) {
+		db_rows *r = db_query(j->db,
+		    "SELECT a.id, a.applied_on, a.amount, p.id, p.reference, p.currency, i.number "
+		    "FROM payment_allocations a JOIN payments p ON p.id = a.payment_id "
+		    "JOIN invoices i ON i.id = a.invoice_id "
+		    "WHERE a.id > ? AND a.applied_on >= ? AND a.applied_on < ? "
+		    "AND p.direction = 'received' AND a.applied_on > p.received_date "
+		    "ORDER BY a.id LIMIT ?", "iDDd", after, j->rq->from, j->rq->to, (int)REPORT_PAGE);
+		size_t rows = 0;
+		int rc = 0;
+
+		if (r == NULL) {
+			snprintf(j->err, j->errlen, "reading payment allocations: %s", db_error(j->db));
+			return -1;
+		}
+		while (rc == 0 && db_rows_next(r) == 1) {
+			int64_t amount = db_rows_int(r, 2);
+			char id[64], text[128];
+			ledger_entry e;
+			date_t day;
+
+			rows++;
+			after = db_rows_int(r, 0);
+			db_rows_date(r, 1, &day);
+			ledger_entry_init(&e);
+			ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount);
+			ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -amount);
+			snprintf(id, sizeof id, "apply:%" PRId64, after);
+			snprintf(text, sizeof text, "unapplied cash of payment %" PRId64 " applied to %s",
+			    db_rows_int(r, 3), db_rows_str(r, 6));
+			rc = write_entry(j, &e, day, id, db_rows_str(r, 5), db_rows_str(r, 4), text);
+		}
+		db_rows_free(r);
+		if (rc != 0)
+			return -1;
+		if (rows < REPORT_PAGE)
+			return 0;
+	}
+}
+
+/* ------------------------------------------------------------------------
  * Contracts: cancellations now, earning per period at the end
  * ------------------------------------------------------------------------ */
 
@@ -420,7 +576,7 @@ report_journal(db_conn *db, const report_request *rq, const ledger_accounts *acc
 		snprintf(err, errlen, "the output failed");
 		goto out;
 	}
-	if (invoices(&j) != 0 || claims(&j) != 0)
+	if (invoices(&j) != 0 || claims(&j) != 0 || payments(&j) != 0 || applications(&j) != 0)
 		goto out;
 	switch (report_scan_contracts(db, rq->from, rq->to, contract_fold, &cp, err, errlen)) {
 	case 0:

@@ -22,6 +22,8 @@ static const struct {
 	[ACC_DEALER_CLEARING] = { "dealer_clearing", "1590" },
 	[ACC_CLAIMS_EXPENSE] = { "claims_expense", "5000" },
 	[ACC_WARRANTY_EXPENSE] = { "warranty_expense", "5100" },
+	[ACC_CASH] = { "cash", "1000" },
+	[ACC_UNAPPLIED_CASH] = { "unapplied_cash", "2100" },
 	[ACC_SUSPENSE] = { "suspense", "9999" },
 };
 

@@ -2,9 +2,13 @@
  * balanced journal entries: pure functions.
  *
  *   [ledger]                   key and default: what it books
- *   receivable = 1200          invoices' totals (credit notes: reversed)
+ *   cash = 1000                money received (debit) and refunded (credit)
+ *   receivable = 1200          invoices' totals (credit notes: reversed),
+ *                              less what payments settle, plus refunds
  *   claims_payable = 1600      what the warrantor owes dealers for claims
  *   vat_payable = 1776         invoices' tax
+ *   unapplied_cash = 2100      money received and not yet allocated to an
+ *                              invoice: owed to the payer until applied
  *   unearned_revenue = 2400    contract sales, until earned
  *   core_deposits = 2450       refundable core deposits on parts
  *   revenue_contracts = 4000   contract prices as earned, month by month
@@ -62,6 +66,8 @@ typedef enum ledger_account_id {
 	ACC_DEALER_CLEARING,
 	ACC_CLAIMS_EXPENSE,
 	ACC_WARRANTY_EXPENSE,
+	ACC_CASH,
+	ACC_UNAPPLIED_CASH,
 	ACC_SUSPENSE,
 	ACC_COUNT
 } ledger_account_id;

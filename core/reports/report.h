@@ -26,9 +26,10 @@
  * Memory stays flat whatever the number of contracts, claims or invoices:
  * contracts are read in pages of REPORT_PAGE rows by id inside one
  * consistent-snapshot transaction and folded into one accumulator per
- * (month, group, currency); invoices, claims and entries are handed to the
- * sink as they are read. What a sink keeps is its own business (the HTTP
- * answer is one buffer; `contractctl report --format csv` writes through).
+ * (month, group, currency); invoices, claims, payments and entries are
+ * handed to the sink as they are read. What a sink keeps is its own
+ * business (the HTTP answer is one buffer; `contractctl report --format
+ * csv` writes through).
  *
  * Every amount is formatted with its currency's exponent; nothing here
  * uses floating point. */

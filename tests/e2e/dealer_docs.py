@@ -257,6 +257,82 @@ def coverage_inquiry(doc_id, dealer, serial, date, usage=None, component=None, v
             % (NS, header(doc_id, dealer), ident, date, u, comp))
 
 
+def parts_order(doc_id, dealer, items, currency="EUR"):
+    """A PartsOrder of (part number, quantity) items; invoiced to dealer."""
+    lines = "".join("<Line><LineNumber>%d</LineNumber><PartNumber>%s</PartNumber>"
+                    "<Quantity>%s</Quantity></Line>" % (i + 1, p, qty)
+                    for i, (p, qty) in enumerate(items))
+    return ('<PartsOrder xmlns="%s">%s<OrderReference>REF-%s</OrderReference>'
+            '<Currency>%s</Currency><Lines>%s</Lines></PartsOrder>'
+            % (NS, header(doc_id, dealer), doc_id, currency, lines))
+
+
+# ---------------------------------------------------------------------------
+# Payments (finance: POST /v1/payments, /v1/payments/ID/allocations,
+# /v1/invoices/NUMBER/refunds)
+# ---------------------------------------------------------------------------
+
+def payer_xml(payer):
+    """("dealer", id) or ("customer", name[, dealer id])."""
+    if payer[0] == "dealer":
+        return "<Payer><DealerId>%s</DealerId></Payer>" % payer[1]
+    extra = "<DealerId>%s</DealerId>" % payer[2] if len(payer) > 2 and payer[2] else ""
+    return "<Payer><CustomerName>%s</CustomerName>%s</Payer>" % (payer[1], extra)
+
+
+def allocation_xml(number, amount, currency="EUR"):
+    return ('<Allocation><InvoiceNumber>%s</InvoiceNumber><Amount currency="%s">%s'
+            '</Amount></Allocation>' % (number, currency, amount))
+
+
+def payment_xml(payer, date, amount, ref, currency="EUR", allocs=(), auto=None, method=None):
+    """A Payment; allocs are (invoice number, amount[, currency])."""
+    parts = [payer_xml(payer), "<ReceivedDate>%s</ReceivedDate>" % date,
+             '<Amount currency="%s">%s</Amount>' % (currency, amount),
+             "<Reference>%s</Reference>" % ref]
+    if method:
+        parts.append("<Method>%s</Method>" % method)
+    for a in allocs:
+        parts.append(allocation_xml(a[0], a[1], a[2] if len(a) > 2 else currency))
+    if auto is not None:
+        parts.append("<AutoAllocate>%s</AutoAllocate>" % ("true" if auto else "false"))
+    return '<Payment xmlns="%s">%s</Payment>' % (NS, "".join(parts))
+
+
+def application_xml(allocs, currency="EUR"):
+    """A PaymentApplication of (invoice number, amount); none: oldest due first."""
+    return '<PaymentApplication xmlns="%s">%s</PaymentApplication>' % (
+        NS, "".join(allocation_xml(n, a, currency) for n, a in allocs))
+
+
+def refund_xml(date, amount, ref, currency="EUR"):
+    return ('<Refund xmlns="%s"><PaidDate>%s</PaidDate><Amount currency="%s">%s</Amount>'
+            '<Reference>%s</Reference></Refund>' % (NS, date, currency, amount, ref))
+
+
+def set_off_xml(date, amount, ref, allocs=(), currency="EUR"):
+    """A SetOff of a credit note against (invoice number, amount) allocs;
+    none: its buyer's open invoices oldest due first."""
+    return ('<SetOff xmlns="%s"><SetOffDate>%s</SetOffDate><Amount currency="%s">%s</Amount>'
+            '<Reference>%s</Reference>%s</SetOff>'
+            % (NS, date, currency, amount, ref,
+               "".join(allocation_xml(n, v, currency) for n, v in allocs)))
+
+
+def payment_receipt(resp, what, status=201):
+    """The PaymentReceipt as a dict (status checked; the schema is not)."""
+    root = expect_reply(resp, "PaymentReceipt", what, status)
+    cur = root.find(q("Amount")).get("currency")
+    allocs = [(text(a, "InvoiceNumber"), text(a, "DocumentType"), text(a, "Amount"),
+               text(a, "AppliedOn"), text(a, "OpenAmount"))
+              for a in root.findall(q("Allocation"))]
+    return {"id": text(root, "PaymentId"), "direction": text(root, "Direction"),
+            "amount": text(root, "Amount"), "currency": cur, "allocs": allocs,
+            "allocated": text(root, "Allocated"), "unapplied": text(root, "Unapplied"),
+            "dealer": text(root, "Payer", "DealerId"),
+            "customer": text(root, "Payer", "CustomerName")}
+
+
 def batch(doc_id, dealer, inner):
     """A Batch of inner documents (strings with or without xmlns)."""
     parts = [re.sub(r'^<\?xml[^>]*\?>\s*', "", d) for d in inner]

@@ -46,12 +46,7 @@ def nid(c, prefix="PO"):
 
 
 def order(doc_id, currency, items, dealer=D):
-    lines = "".join("<Line><LineNumber>%d</LineNumber><PartNumber>%s</PartNumber>"
-                    "<Quantity>%s</Quantity></Line>" % (i + 1, p, qty)
-                    for i, (p, qty) in enumerate(items))
-    return ('<PartsOrder xmlns="%s">%s<OrderReference>REF-%s</OrderReference>'
-            '<Currency>%s</Currency><Lines>%s</Lines></PartsOrder>'
-            % (NS, dd.header(doc_id, dealer), doc_id, currency, lines))
+    return dd.parts_order(doc_id, dealer, items, currency)
 
 
 def place(c, items, currency="EUR", what="a parts order"):

@@ -532,11 +532,7 @@ test_concurrent_payments_never_over_allocate.timeout = 300
 
 
 def set_off_xml(amount, ref, allocs=(), date=None, currency="EUR"):
-    a = "".join('<Allocation><InvoiceNumber>%s</InvoiceNumber><Amount currency="%s">%s</Amount>'
-                '</Allocation>' % (n, currency, v) for n, v in allocs)
-    return ('<SetOff xmlns="%s"><SetOffDate>%s</SetOffDate><Amount currency="%s">%s</Amount>'
-            '<Reference>%s</Reference>%s</SetOff>' % (NS, date or day(0), currency, amount, ref,
-                                                       a))
+    return dd.set_off_xml(date or day(0), amount, ref, allocs, currency)
 
 
 def credit_in_full(c, number):

@@ -2,7 +2,7 @@
 """Revenue, loss ratio, invoice register and ledger journal reconcile, end
 to end, over 18 months of generated history (fixed seed 20261122).
 
-The server's today is the real date, so the history is made in two ways:
+The server's today is the real date, so the history is made like this:
 
   - through the API, as dealers would: contracts registered with backdated
     SaleDates on four plans (one starting at the purchase, one when the
@@ -17,7 +17,16 @@ The server's today is the real date, so the history is made in two ways:
     months ago, so the 18-month window opens with unearned balances, a
     fifth cancelled, some in JPY on a plan of their own (the pricing
     plugins here price in euros), and claims on them with lines under the
-    maker's warranty, the contract and the customer.
+    maker's warranty, the contract and the customer;
+  - the dealers' parts orders through the API; then every invoice is
+    dated back in SQL to its document's day (contractd dates an invoice
+    the day it issues it), so the history has receivables;
+  - payments through the API with backdated ReceivedDates and PaidDates:
+    dealers and customers paying invoices in full, in part and over,
+    money received before the invoice it pays, payments on account and
+    automatically allocated, unapplied cash applied later (applied today,
+    then dated back in SQL), credit notes set off against invoices and
+    refunded, and yen on account.
 
 Then, for every month and plan, every month and dealer, and the totals:
 opening + written - earned - cancelled = closing to the cent, each month
@@ -28,10 +37,15 @@ nothing stays unearned; loss ratio = incurred / earned with incurred
 recomputed from the claims tables; the invoice register adds up to the
 invoices table; every journal entry balances, the journal as a whole
 balances per currency, and its earning, cancellation, claim and invoice
-entries match the other reports. Payments are not part of any identity.
+entries match the other reports. And money: from the first day of the
+history up to every month end (and more days), per currency, the
+journal's receivable is the aging report's open invoices less open credit
+notes, its unapplied cash the aging's unapplied, and its cash what the
+payments table says was received less refunded.
 """
 import calendar
 import datetime
+import itertools
 import os
 import random
 import subprocess
@@ -56,7 +70,16 @@ API_CLAIMS = 300
 POSTERS = 4
 SQL_CONTRACTS = 1000
 SQL_CLAIMS = 400
-LEDGER = {"receivable": "1400", "vat_payable": "3806", "origin.other": "4950"}
+PARTS_ORDERS = 45             # the dealers' own invoices
+CUSTOMER_PAYMENTS = 100       # customers' invoices paid (of about 2 300)
+ON_ACCOUNT = 8                # payments recorded unapplied, applied later
+AUTO_ALLOCATED = 8            # payments that settle the oldest due first
+REFUNDS = 40                  # credit notes paid out
+SET_OFFS = 8                  # claim settlements set off against parts invoices
+# The cash account configured, unapplied cash on its default.
+LEDGER = {"receivable": "1400", "vat_payable": "3806", "origin.other": "4950",
+          "cash": "1010"}
+RECEIVABLE, CASH, UNAPPLIED = "1400", "1010", "2100"
 
 TODAY = dd.today()
 
@@ -137,6 +160,14 @@ def minor(value, currency):
     check(len(frac) == e, "%r has %d decimals, %s has %d" % (value, len(frac), currency, e))
     n = int(whole) * 10 ** e + (int(frac) if frac else 0)
     return -n if neg else n
+
+
+def amount_text(n, currency):
+    """-1234 in EUR -> '-12.34': minor()'s inverse."""
+    e = EXP[currency]
+    sign = "-" if n < 0 else ""
+    whole, frac = divmod(abs(n), 10 ** e)
+    return "%s%d.%0*d" % (sign, whole, e, frac) if e else "%s%d" % (sign, whole)
 
 
 def parse_csv(body, what):
@@ -413,6 +444,181 @@ def in_the_database(c, rng):
     sql_script(c.srv, "\n".join(script))
 
 
+def dealer_parts_orders(c, rng):
+    """Parts orders: the dealers' own invoices. Returns {invoice: the day
+    it is dated}."""
+    docs, days = [], []
+    for i in range(PARTS_ORDERS):
+        dealer = rng.choice(DEALERS)
+        items = [(rng.choice(["ENG-PUMP", "TR-CLUTCH", "BODY-MIRROR"]), str(rng.randint(1, 3)))
+                 for _ in range(rng.randint(1, 3))]
+        docs.append((dealer, dd.parts_order("PO-%04d" % i, dealer, items)))
+        days.append(TODAY - datetime.timedelta(days=rng.randint(0, 540)))
+    roots = post_all(c, docs, "PartsOrderConfirmation", "parts order")
+    return {text(root, "InvoiceNumber"): day for root, day in zip(roots, days)}
+
+
+def date_invoices_as_their_documents(c, parts_days):
+    """contractd dates an invoice the day it issues it; each moves to its
+    document's date (sale, cancellation, the claim's decision, the parts
+    order), due as many days later as before, as if issued then."""
+    script = ["SET autocommit = 0;"]
+    # (source prefix, table, its date) by the id in the source
+    # ("contract:17", "cancellation:17[:INV-...]", "claim:9:settlement").
+    for prefix, table, day in (("contract", "contracts", "t.sale_date"),
+                               ("cancellation", "contracts", "t.cancelled_on"),
+                               ("claim", "claims", "DATE(t.created_at)")):
+        join = ("UPDATE invoices i JOIN %s t ON i.source LIKE '%s:%%' AND t.id = "
+                "CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(i.source, ':', 2), ':', -1) AS UNSIGNED) "
+                % (table, prefix))
+        # The due date first: it needs the issue date it had.
+        script.append(join + "SET i.due_date = %s + INTERVAL DATEDIFF(i.due_date, i.issue_date) "
+                      "DAY;" % day)
+        script.append(join + "SET i.issue_date = %s;" % day)
+    for number, day in sorted(parts_days.items()):
+        script.append("UPDATE invoices SET due_date = '%s' + INTERVAL DATEDIFF(due_date, "
+                      "issue_date) DAY, issue_date = '%s' WHERE number = '%s';"
+                      % (day, day, number))
+    script.append("COMMIT;")
+    sql_script(c.srv, "\n".join(script))
+
+
+def payments_through_the_api(c, rng):
+    """Money over the history, as finance records it: full, partial and
+    over-payments of dealers' and customers' invoices, money received
+    before the invoice it pays, payments on account and automatically
+    allocated, their unapplied cash applied later (the application is made
+    today, then dated back in SQL to a day between the payment and today,
+    as claims' decisions are), claim settlements set off against parts
+    invoices, and refunds of credit notes. One request at a time:
+    automatic allocation depends on what is open. Returns days worth an
+    aging identity of their own."""
+    docs = rows_of(c.srv, "SELECT number, type, issue_date, currency, payable, dealer_id, "
+                          "IF(buyer_party_id = dealer_id, 'dealer', 'customer') AS kind, "
+                          "buyer_name FROM invoices ORDER BY issue_date, id")
+    open_ = {d["number"]: int(d["payable"]) for d in docs}
+    issued = {d["number"]: datetime.date.fromisoformat(d["issue_date"]) for d in docs}
+    refs = itertools.count(1)
+    later, moves, days = [], [], set()
+
+    def payer_of(d):
+        if d["kind"] == "dealer":
+            return ("dealer", d["dealer_id"])
+        return ("customer", d["buyer_name"], d["dealer_id"])
+
+    def between(a, b):
+        return a + datetime.timedelta(days=rng.randint(0, max((b - a).days, 0)))
+
+    def record(payer, day, amount, currency="EUR", allocs=(), auto=None):
+        body = dd.payment_xml(payer, day.isoformat(), amount_text(amount, currency),
+                              "BANK-%05d" % next(refs), currency=currency, auto=auto,
+                              allocs=[(n, amount_text(a, currency)) for n, a in allocs])
+        r = dd.payment_receipt(c.srv.request("POST", "/v1/payments", key=c.finance, body=body),
+                               "a payment by %s on %s" % (payer[1], day))
+        for number, _, _, _, open_now in r["allocs"]:
+            open_[number] = minor(open_now, currency)
+        if minor(r["unapplied"], currency) > 0:
+            later.append((r["id"], payer, currency, day, minor(r["unapplied"], currency)))
+        return r
+
+    invoices = [d for d in docs if d["type"] == "invoice" and d["currency"] == "EUR"]
+    dealers = [d for d in invoices if d["kind"] == "dealer"]
+    customers = [d for d in invoices if d["kind"] == "customer"]
+    check(len(dealers) >= PARTS_ORDERS and len(customers) >= CUSTOMER_PAYMENTS,
+          "invoices to pay: %d dealers', %d customers'" % (len(dealers), len(customers)))
+    chosen = dealers + rng.sample(customers, CUSTOMER_PAYMENTS)
+    chosen.sort(key=lambda d: (issued[d["number"]], d["number"]))
+    for d in chosen:
+        n, issue, due = d["number"], issued[d["number"]], open_[d["number"]]
+        x = rng.random()
+        if due <= 0 or x >= 0.85:
+            continue                                   # unpaid
+        if x < 0.35:                                   # in full
+            record(payer_of(d), between(issue, TODAY), due, allocs=[(n, due)])
+        elif x < 0.55:                                 # in part
+            part = max(1, due * rng.randint(20, 80) // 100)
+            record(payer_of(d), between(issue, TODAY), part, allocs=[(n, part)])
+        elif x < 0.70:                                 # over: the rest stays unapplied
+            record(payer_of(d), between(issue, TODAY), due + rng.randint(1, 20000),
+                   allocs=[(n, due)])
+        else:                                          # before the invoice: applied on its day
+            day = issue - datetime.timedelta(days=rng.randint(1, 20))
+            record(payer_of(d), day, due, allocs=[(n, due)])
+            days.update((day, issue - datetime.timedelta(days=1), issue))
+    for _ in range(ON_ACCOUNT):
+        d = rng.choice(chosen)
+        record(payer_of(d), between(TODAY - datetime.timedelta(days=540), TODAY),
+               rng.randint(1000, 90000), auto=False)
+    for _ in range(AUTO_ALLOCATED):
+        d = rng.choice(dealers)
+        record(payer_of(d), between(TODAY - datetime.timedelta(days=540), TODAY),
+               rng.randint(10000, 200000))
+    # Yen on account: no yen invoice is ever issued here.
+    for dealer in DEALERS[:2]:
+        record(("dealer", dealer), between(TODAY - datetime.timedelta(days=400), TODAY),
+               rng.randint(1000, 90000), currency="JPY", auto=False)
+
+    # Unapplied cash applied later, to another open invoice of the payer.
+    for pid, payer, currency, received, unapplied in later:
+        targets = [d for d in invoices if payer_of(d) == payer and open_[d["number"]] > 0 and
+                   d["currency"] == currency]
+        if not targets or rng.random() < 0.2:
+            continue
+        t = rng.choice(targets)["number"]
+        amount = min(unapplied, open_[t])
+        r = dd.payment_receipt(c.srv.request(
+            "POST", "/v1/payments/%s/allocations" % pid, key=c.finance,
+            body=dd.application_xml([(t, amount_text(amount, currency))], currency)),
+            "applying payment %s" % pid, 200)
+        for number, _, _, _, open_now in r["allocs"]:
+            open_[number] = minor(open_now, currency)
+        day = between(max(received, issued[t]), TODAY)
+        if day < TODAY:
+            moves.append("UPDATE payment_allocations SET applied_on = '%s' WHERE payment_id = %s "
+                         "AND invoice_id = (SELECT id FROM invoices WHERE number = '%s') "
+                         "AND applied_on = '%s' ORDER BY id DESC LIMIT 1;"
+                         % (day, pid, t, TODAY))
+            days.add(day)
+
+    # Claim settlements set off against the dealer's open invoices, oldest
+    # due first: no money moves. Some are dated before an invoice they
+    # settle was issued: that part waits in unapplied cash until then.
+    notes = [d for d in docs if d["type"] == "credit-note" and d["currency"] == "EUR"]
+    set_off = set()
+    for d in rng.sample([d for d in notes if d["kind"] == "dealer"], SET_OFFS):
+        n, payer = d["number"], payer_of(d)
+        amount = min(open_[n], sum(open_[x["number"]] for x in invoices if payer_of(x) == payer))
+        if amount <= 0:
+            continue
+        day = between(issued[n], TODAY)
+        body = dd.set_off_xml(day.isoformat(), amount_text(amount, "EUR"),
+                              "SET-OFF-%05d" % next(refs))
+        r = dd.payment_receipt(c.srv.request("POST", "/v1/invoices/%s/set-offs" % n,
+                                             key=c.finance, body=body), "set-off of %s" % n)
+        for number, _, _, _, open_now in r["allocs"]:
+            open_[number] = minor(open_now, "EUR")
+        open_[n] -= amount
+        set_off.add(n)
+        days.add(day)
+    check(len(set_off) >= SET_OFFS // 2, "%d credit notes set off" % len(set_off))
+
+    # Credit notes paid out (a cancellation's to the customer, a claim
+    # settlement to the dealer), in full or in part, on or after their day.
+    notes = [d for d in notes if d["number"] not in set_off]
+    check(len(notes) >= REFUNDS, "%d credit notes to refund" % len(notes))
+    for d in rng.sample(notes, REFUNDS):
+        n = d["number"]
+        amount = open_[n] if rng.random() < 0.6 else max(1, open_[n] // 3)
+        body = dd.refund_xml(between(issued[n], TODAY).isoformat(), amount_text(amount, "EUR"),
+                             "OUT-%05d" % next(refs))
+        r = dd.payment_receipt(c.srv.request("POST", "/v1/invoices/%s/refunds" % n,
+                                             key=c.finance, body=body), "refund of %s" % n)
+        open_[n] = minor(r["allocs"][0][4], "EUR")
+    sql_script(c.srv, "SET autocommit = 0;\n%s\nCOMMIT;" % "\n".join(moves))
+    check(len(moves) >= 5, "unapplied cash applied on %d earlier days" % len(moves))
+    return days
+
+
 def setup():
     t0 = time.monotonic()
     c = dd.start_server("reconciliation", dealers=DEALERS, seller=True,
@@ -427,10 +633,15 @@ def setup():
     t2 = time.monotonic()
     in_the_database(c, rng)
     t3 = time.monotonic()
+    date_invoices_as_their_documents(c, dealer_parts_orders(c, rng))
+    c.money_days = payments_through_the_api(c, rng)
+    t4 = time.monotonic()
     c.contracts = load_contracts(c.srv)
-    harness.diag("server %.1fs, %d API documents %.1fs, SQL history %.1fs; %d contracts" % (
-        t1 - t0, API_CONTRACTS + API_CANCELLATIONS + API_CLAIMS, t2 - t1, t3 - t2,
-        len(c.contracts)))
+    harness.diag("server %.1fs, %d API documents %.1fs, SQL history %.1fs, parts orders and "
+                 "%d payments %.1fs; %d contracts" % (
+                     t1 - t0, API_CONTRACTS + API_CANCELLATIONS + API_CLAIMS, t2 - t1, t3 - t2,
+                     int(rows_of(c.srv, "SELECT COUNT(*) AS n FROM payments")[0]["n"]), t4 - t3,
+                     len(c.contracts)))
     return c
 
 
@@ -671,20 +882,23 @@ def test_invoice_register_adds_up(c):
 # Journal
 # ---------------------------------------------------------------------------
 
-def test_journal_balances_and_matches_the_reports(c):
-    frm, to = FROM.isoformat(), (month_start(TO, 1) - datetime.timedelta(days=1)).isoformat()
-    head, rows, _ = get_csv(c, "/v1/reports/journal.csv?from=%s&to=%s" % (frm, to),
-                            "the journal")
+def balanced_journal(c, frm, to, what):
+    """The journal of [frm, to] (ISO days), checked: its columns, every
+    amount on one side, every entry on one day in the range, in one
+    currency and balanced, the whole journal balanced per currency and
+    nothing in suspense. Each row gets "amount": debit - credit in minor
+    units."""
+    head, rows, _ = get_csv(c, "/v1/reports/journal.csv?from=%s&to=%s" % (frm, to), what)
     eq(head, ["date", "entry", "account", "debit", "credit", "currency", "reference",
-              "description"], "the journal's columns")
+              "description"], "%s: the columns" % what)
     entries = defaultdict(lambda: [0, 0, None, set()])
     overall = defaultdict(lambda: [0, 0])
-    by_account = defaultdict(int)
     for r in rows:
         cur = r["currency"]
         d, k = minor(r["debit"], cur), minor(r["credit"], cur)
         check((d > 0) != (k > 0), "%s %s: one positive side: %r" % (r["entry"], r["account"], r))
         check(frm <= r["date"] <= to, "%s: dated in the range" % r["entry"])
+        r["amount"] = d - k
         e = entries[r["entry"]]
         e[0] += d
         e[1] += k
@@ -693,17 +907,26 @@ def test_journal_balances_and_matches_the_reports(c):
         e[3].add(r["date"])
         overall[cur][0] += d
         overall[cur][1] += k
-        by_account[(r["account"], cur, r["entry"].split(":")[0])] += d - k
     for name, (d, k, cur, dates) in entries.items():
-        eq(d, k, "entry %s balances" % name)
-        eq(len(dates), 1, "entry %s has one date" % name)
+        eq(d, k, "%s: entry %s balances" % (what, name))
+        eq(len(dates), 1, "%s: entry %s has one date" % (what, name))
     for cur, (d, k) in overall.items():
-        eq(d, k, "the journal balances in %s" % cur)
-    check("9999" not in {r["account"] for r in rows}, "nothing went to suspense")
+        eq(d, k, "%s: the journal balances in %s" % (what, cur))
+    check("9999" not in {r["account"] for r in rows}, "%s: nothing went to suspense" % what)
+    return rows
+
+
+def test_journal_balances_and_matches_the_reports(c):
+    frm, to = FROM.isoformat(), (month_start(TO, 1) - datetime.timedelta(days=1)).isoformat()
+    rows = balanced_journal(c, frm, to, "the journal")
+    by_account = defaultdict(int)
+    for r in rows:
+        by_account[(r["account"], r["currency"], r["entry"].split(":")[0])] += r["amount"]
     accounts = {r["account"] for r in rows}
-    check({"1400", "3806", "2400", "4000", "4050", "5000", "5100", "1600"} <= accounts,
+    check({"1400", "3806", "2400", "4000", "4050", "5000", "5100", "1600", CASH,
+           UNAPPLIED} <= accounts,
           "the configured and default accounts are used: %s" % sorted(accounts))
-    check("1200" not in accounts and "1776" not in accounts, "[ledger] overrides the defaults")
+    check(not {"1200", "1776", "1000"} & accounts, "[ledger] overrides the defaults")
 
     # Earning entries = the revenue report's earned, per month and plan.
     earned = defaultdict(int)
@@ -766,6 +989,99 @@ def test_journal_for_part_of_a_month(c):
         want[k["currency"]] += (position(k, day + datetime.timedelta(days=1))[1] -
                                 position(k, day)[1])
     eq(dict(sums), {k: v for k, v in want.items() if v}, "the day's earning")
+
+
+def test_money_in_the_journal_matches_aging_and_payments(c):
+    """From the first day of the history up to each day D (every month
+    end, the 15th of every month, today and the days around money that
+    came before its invoice or was applied later), per currency:
+
+      receivable (1400)       = the aging as of D: sum of total - credits
+                                (open invoices less open credit notes)
+      unapplied_cash (2100)   = the aging as of D: sum of unapplied
+                                (a credit balance)
+      receivable - unapplied  = the aging as of D: sum of balance
+      cash (1010)             = received - refunded up to D (payments,
+                                but not set-offs: no money moved)
+
+    and the money entries are the payments table's: a payment:ID with the
+    amount in cash for every payment received, a refund:ID for every
+    refund, an apply:ID for every allocation applied after its payment's
+    day, and a setoff:ID only for a set-off that waited for an invoice."""
+    first = min(datetime.date.fromisoformat(rows_of(c.srv, sql)[0]["d"]) for sql in (
+        "SELECT MIN(issue_date) AS d FROM invoices",
+        "SELECT MIN(received_date) AS d FROM payments"))
+    rows = balanced_journal(c, first.isoformat(), TODAY.isoformat(), "the whole history")
+    moves = defaultdict(lambda: defaultdict(int))     # (account, currency) -> day -> amount
+    for r in rows:
+        moves[(r["account"], r["currency"])][r["date"]] += r["amount"]
+
+    def balance(account, currency, day):
+        return sum(v for d, v in moves[(account, currency)].items() if d <= day)
+
+    payments = rows_of(c.srv, "SELECT id, direction, received_date AS day, currency, amount "
+                              "FROM payments WHERE method <> 'set-off'")
+    set_offs = rows_of(c.srv, "SELECT id, amount, (SELECT COALESCE(SUM(a.amount), 0) FROM "
+                              "payment_allocations a WHERE a.payment_id = p.id AND "
+                              "a.applied_on = p.received_date) AS same_day FROM payments p "
+                              "WHERE method = 'set-off' AND direction = 'received'")
+    days = {TODAY} | {d for d in c.money_days if first <= d <= TODAY}
+    m = month_start(first)
+    while m <= TODAY:
+        days.add(min(month_start(m, 1) - datetime.timedelta(days=1), TODAY))
+        days.add(min(m.replace(day=15), TODAY))
+        m = month_start(m, 1)
+    seen = defaultdict(set)
+    for day in sorted(days):
+        iso = day.isoformat()
+        _, aging, _ = get_csv(c, "/v1/reports/aging.csv?as_of=" + iso, "aging as of " + iso)
+        for cur in ("EUR", "JPY"):
+            mine = [a for a in aging if a["currency"] == cur]
+            open_net = sum(minor(a["total"], cur) - minor(a["credits"], cur) for a in mine)
+            unapplied = sum(minor(a["unapplied"], cur) for a in mine)
+            net = sum(minor(a["balance"], cur) for a in mine)
+            cash = sum(int(p["amount"]) * (1 if p["direction"] == "received" else -1)
+                       for p in payments if p["currency"] == cur and p["day"] <= iso)
+            what = "%s %s" % (iso, cur)
+            eq(balance(RECEIVABLE, cur, iso), open_net,
+               "%s: receivable = the aging's open invoices less open credit notes" % what)
+            eq(-balance(UNAPPLIED, cur, iso), unapplied,
+               "%s: unapplied cash = the aging's unapplied" % what)
+            eq(balance(RECEIVABLE, cur, iso) + balance(UNAPPLIED, cur, iso), net,
+               "%s: receivable less unapplied cash = the aging's balance" % what)
+            eq(balance(CASH, cur, iso), cash, "%s: cash = received - refunded" % what)
+            for name, v in (("receivable", open_net), ("unapplied", unapplied), ("cash", cash)):
+                if v and day < TODAY:
+                    seen[name].add(cur)
+    eq(dict(seen), {"receivable": {"EUR"}, "unapplied": {"EUR", "JPY"}, "cash": {"EUR", "JPY"}},
+       "the identities are tested on amounts, before today")
+
+    # Every payment's entry, with its amount in cash; every later application.
+    got = defaultdict(int)
+    for r in rows:
+        if r["account"] == CASH:
+            got[r["entry"]] += r["amount"]
+    want = {"%s:%s" % ("payment" if p["direction"] == "received" else "refund", p["id"]):
+            int(p["amount"]) * (1 if p["direction"] == "received" else -1) for p in payments}
+    eq(dict(got), want, "one entry per payment and refund, its amount in cash")
+    eq({r["entry"] for r in rows if r["entry"].startswith("setoff:")},
+       {"setoff:" + p["id"] for p in set_offs if int(p["same_day"]) < int(p["amount"])},
+       "a set-off has an entry only when part of it waited for an invoice")
+    check(len(set_offs) >= SET_OFFS // 2, "%d set-offs" % len(set_offs))
+    applied = rows_of(c.srv, "SELECT a.id FROM payment_allocations a JOIN payments p ON "
+                             "p.id = a.payment_id WHERE p.direction = 'received' AND "
+                             "a.applied_on > p.received_date")
+    eq({r["entry"] for r in rows if r["entry"].startswith("apply:")},
+       {"apply:" + a["id"] for a in applied}, "an entry per allocation applied later")
+    check(len(applied) >= 10, "%d allocations applied after their payment" % len(applied))
+    kinds = defaultdict(int)
+    for r in rows:
+        if r["account"] in (CASH, UNAPPLIED):
+            kinds[r["entry"].split(":")[0]] += 1
+    check({"apply", "payment", "refund"} <= set(kinds) <= {"apply", "payment", "refund",
+                                                           "setoff"},
+          "the entries on cash and unapplied cash: %s" % dict(kinds))
+    harness.diag("%d days; cash and unapplied cash lines: %s" % (len(days), dict(kinds)))
 
 
 # ---------------------------------------------------------------------------

@@ -522,8 +522,17 @@ ledger_accounts_from_config(void **state)
 	assert_string_equal(a.account[ACC_RECEIVABLE], "1200");
 	assert_string_equal(a.account[ACC_VAT_PAYABLE], "1776");
 	assert_string_equal(a.account[ACC_REVENUE_CONTRACTS], "4000");
+	assert_string_equal(a.account[ACC_CASH], "1000");
+	assert_string_equal(a.account[ACC_UNAPPLIED_CASH], "2100");
+	assert_string_equal(ledger_account_key(ACC_CASH), "cash");
+	assert_string_equal(ledger_account_key(ACC_UNAPPLIED_CASH), "unapplied_cash");
+	assert_null(ledger_account_key(ACC_COUNT));
 	for (int i = 0; i < ACC_COUNT; i++)
 		assert_string_equal(a.account[i], ledger_account_default((ledger_account_id)i));
+	/* Distinct, or an entry would merge two accounts' lines into one. */
+	for (int i = 0; i < ACC_COUNT; i++)
+		for (int k = i + 1; k < ACC_COUNT; k++)
+			assert_string_not_equal(a.account[i], a.account[k]);
 
 	cfg = config_with("[ledger]\nreceivable = 10000\nrevenue_contracts = 8400 Service\n"
 	    "origin.other = 8999\norigin.parts-order = 8100\norigin.other = 8998\n");
@@ -534,6 +543,22 @@ ledger_accounts_from_config(void **state)
 	assert_string_equal(ledger_origin_account_of(&a, "other"), "8998");
 	assert_string_equal(ledger_origin_account_of(&a, "parts-order"), "8100");
 	assert_null(ledger_origin_account_of(&a, "contract-sale"));
+	config_free(cfg);
+
+	/* The money accounts, alone: the others keep their defaults. */
+	cfg = config_with("[ledger]\ncash = 1010 Bank\nunapplied_cash = 1290\n");
+	assert_int_equal(ledger_accounts_load(cfg, &a, err, sizeof err), 0);
+	assert_string_equal(a.account[ACC_CASH], "1010 Bank");
+	assert_string_equal(a.account[ACC_UNAPPLIED_CASH], "1290");
+	assert_string_equal(a.account[ACC_RECEIVABLE], "1200");
+	config_free(cfg);
+	cfg = config_with("[ledger]\nunapplied-cash = 2100\n");
+	assert_int_equal(ledger_accounts_load(cfg, &a, err, sizeof err), -1);
+	assert_non_null(strstr(err, "unapplied-cash"));
+	config_free(cfg);
+	cfg = config_with("[ledger]\ncash =  \n");
+	assert_int_equal(ledger_accounts_load(cfg, &a, err, sizeof err), -1);
+	assert_non_null(strstr(err, "cash"));
 	config_free(cfg);
 
 	cfg = config_with("[ledger]\nrecievable = 1200\n");
