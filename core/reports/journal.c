@@ -271,192 +271,181 @@ db_fail:
 	return -1;
 }
 
+/* Calls fn for each row of sql — whose parameters are the last id seen,
+ * the range's first and end day and the page size, and whose column 0 is
+ * the id it pages by — a page at a time. Returns 0 or -1 (err set). */
+static int
+each_row(journal *j, const char *what, const char *sql, int (*fn)(journal *, db_rows *))
+{
+	int64_t after = 0;
+
+	for (;;) {
+		db_rows *r = db_query(j->db, sql, "iDDd", after, j->rq->from, j->rq->to,
+		    (int)REPORT_PAGE);
+		size_t rows = 0;
+		int rc = 0, more = 0;
+
+		if (r == NULL)
+			goto failed;
+		while (rc == 0 && (more = db_rows_next(r)) == 1) {
+			rows++;
+			after = db_rows_int(r, 0);
+			rc = fn(j, r);
+		}
+		db_rows_free(r);
+		if (rc != 0)
+			return -1;
+		if (more < 0)
+			goto failed;
+		if (rows < REPORT_PAGE)
+			return 0;
+	}
+failed:
+	snprintf(j->err, j->errlen, "reading %s: %s", what, db_error(j->db));
+	return -1;
+}
+
 /* ------------------------------------------------------------------------
  * Claims
  * ------------------------------------------------------------------------ */
 
 static int
+claim_entry(journal *j, db_rows *r)
+{
+	int64_t covered = db_rows_int(r, 4), warranty = db_rows_int(r, 5);
+	const char *number = db_rows_str(r, 1), *contract = db_rows_str(r, 6);
+	char id[64], text[96];
+	ledger_entry e;
+	date_t day;
+
+	db_rows_date(r, 2, &day);
+	ledger_entry_init(&e);
+	ledger_entry_add(&e, j->acc->account[ACC_CLAIMS_EXPENSE], covered - warranty);
+	ledger_entry_add(&e, j->acc->account[ACC_WARRANTY_EXPENSE], warranty);
+	ledger_entry_add(&e, j->acc->account[ACC_CLAIMS_PAYABLE], -covered);
+	snprintf(id, sizeof id, "claim:%s", number);
+	if (*contract)
+		snprintf(text, sizeof text, "claim decided, contract %s", contract);
+	else
+		snprintf(text, sizeof text, "claim decided");
+	return write_entry(j, &e, day, id, db_rows_str(r, 3), number, text);
+}
+
+static int
 claims(journal *j)
 {
-	int64_t after = 0;
-
-	for (;;) {
-		db_rows *r = db_query(j->db,
-		    "SELECT c.id, c.number, DATE(c.created_at), c.currency, c.covered, "
-		    "(SELECT COALESCE(SUM(l.covered), 0) FROM claim_lines l WHERE l.claim_id = c.id "
-		    "AND l.coverage = 'manufacturer-warranty'), COALESCE(k.number, '') "
-		    "FROM claims c LEFT JOIN contracts k ON k.id = c.contract_id "
-		    "WHERE c.id > ? AND c.created_at >= ? AND c.created_at < ? "
-		    "AND c.state IN ('approved', 'partially-approved', 'paid') "
-		    "ORDER BY c.id LIMIT ?", "iDDd", after, j->rq->from, j->rq->to,
-		    (int)REPORT_PAGE);
-		size_t rows = 0;
-		int rc = 0;
-
-		if (r == NULL) {
-			snprintf(j->err, j->errlen, "reading claims: %s", db_error(j->db));
-			return -1;
-		}
-		while (rc == 0 && db_rows_next(r) == 1) {
-			int64_t covered = db_rows_int(r, 4), warranty = db_rows_int(r, 5);
-			const char *number = db_rows_str(r, 1), *contract = db_rows_str(r, 6);
-			char id[64], text[96];
-			ledger_entry e;
-			date_t day;
-
-			rows++;
-			after = db_rows_int(r, 0);
-			db_rows_date(r, 2, &day);
-			ledger_entry_init(&e);
-			ledger_entry_add(&e, j->acc->account[ACC_CLAIMS_EXPENSE], covered - warranty);
-			ledger_entry_add(&e, j->acc->account[ACC_WARRANTY_EXPENSE], warranty);
-			ledger_entry_add(&e, j->acc->account[ACC_CLAIMS_PAYABLE], -covered);
-			snprintf(id, sizeof id, "claim:%s", number);
-			if (*contract)
-				snprintf(text, sizeof text, "claim decided, contract %s", contract);
-			else
-				snprintf(text, sizeof text, "claim decided");
-			rc = write_entry(j, &e, day, id, db_rows_str(r, 3), number, text);
-		}
-		db_rows_free(r);
-		if (rc != 0)
-			return -1;
-		if (rows < REPORT_PAGE)
-			return 0;
-	}
+	return each_row(j, "claims",
+	    "SELECT c.id, c.number, DATE(c.created_at), c.currency, c.covered, "
+	    "(SELECT COALESCE(SUM(l.covered), 0) FROM claim_lines l WHERE l.claim_id = c.id "
+	    "AND l.coverage = 'manufacturer-warranty'), COALESCE(k.number, '') "
+	    "FROM claims c LEFT JOIN contracts k ON k.id = c.contract_id "
+	    "WHERE c.id > ? AND c.created_at >= ? AND c.created_at < ? "
+	    "AND c.state IN ('approved', 'partially-approved', 'paid') "
+	    "ORDER BY c.id LIMIT ?", claim_entry);
 }
 
 /* ------------------------------------------------------------------------
  * Money: payments received, refunds, set-offs, unapplied cash applied later
  * ------------------------------------------------------------------------ */
 
-/* payment:ID, refund:ID and setoff:ID, dated the day of the payment. */
+/* payment:ID, refund:ID or setoff:ID, dated the day of the payment. */
+static int
+payment_entry(journal *j, db_rows *r)
+{
+	bool refund = strcmp(db_rows_str(r, 1), "refund") == 0;
+	bool set_off = db_rows_int(r, 8) != 0;
+	int64_t id_num = db_rows_int(r, 0), amount = db_rows_int(r, 5);
+	int64_t same_day = db_rows_int(r, 9);
+	const char *kind = db_rows_str(r, 6), *payer = db_rows_str(r, 7);
+	const char *credit_note = db_rows_str(r, 10) ? db_rows_str(r, 10) : "?";
+	/* payments.payer: 400 characters of up to 4 bytes, never cut. */
+	char id[64], text[1700];
+	ledger_entry e;
+	date_t day;
+
+	if (set_off && refund)
+		return 0; /* booked with its received half */
+	db_rows_date(r, 3, &day);
+	ledger_entry_init(&e);
+	if (set_off) {
+		/* No money moved: the credit note's side debits receivable, the
+		 * invoices' side credits it, so this entry is empty unless an
+		 * invoice was issued after the set-off's day and its part waits
+		 * in unapplied cash. */
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount - same_day);
+		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
+		snprintf(id, sizeof id, "setoff:%" PRId64, id_num);
+		snprintf(text, sizeof text, "credit note %s set off against invoices of %s %s",
+		    credit_note, kind, payer);
+	} else if (refund) {
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount);
+		ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
+		snprintf(id, sizeof id, "refund:%" PRId64, id_num);
+		snprintf(text, sizeof text, "refund to %s %s, credit note %s", kind, payer,
+		    credit_note);
+	} else {
+		ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -same_day);
+		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
+		snprintf(id, sizeof id, "payment:%" PRId64, id_num);
+		snprintf(text, sizeof text, "payment received from %s %s", kind, payer);
+	}
+	return write_entry(j, &e, day, id, db_rows_str(r, 4), db_rows_str(r, 2), text);
+}
+
 static int
 payments(journal *j)
 {
-	int64_t after = 0;
-
-	for (;;) {
-		/* Column 9: what the payment's allocations settled on its own day;
-		 * the rest is unapplied then (applications() moves it later).
-		 * Column 10: the credit note refunded, or set off: the refund of
-		 * the payer with the same reference (unique per payer and
-		 * direction; a set-off's two halves share theirs). 'set-off' is
-		 * payments.h's PAYMENT_METHOD_SET_OFF (reports read tables, not
-		 * billing's headers). */
-		db_rows *r = db_query(j->db,
-		    "SELECT p.id, p.direction, p.reference, p.received_date, p.currency, p.amount, "
-		    "p.payer_kind, p.payer, p.method = 'set-off', "
-		    "(SELECT COALESCE(SUM(a.amount), 0) FROM payment_allocations a "
-		    "WHERE a.payment_id = p.id AND a.applied_on <= p.received_date), "
-		    "IF(p.direction = 'refund' OR p.method = 'set-off', "
-		    "(SELECT MIN(i.number) FROM payments h JOIN payment_allocations a "
-		    "ON a.payment_id = h.id JOIN invoices i ON i.id = a.invoice_id "
-		    "WHERE h.direction = 'refund' AND h.payer_kind = p.payer_kind "
-		    "AND h.payer = p.payer AND h.reference = p.reference), NULL) "
-		    "FROM payments p WHERE p.id > ? AND p.received_date >= ? AND p.received_date < ? "
-		    "ORDER BY p.id LIMIT ?", "iDDd", after, j->rq->from, j->rq->to, (int)REPORT_PAGE);
-		size_t rows = 0;
-		int rc = 0;
-
-		if (r == NULL) {
-			snprintf(j->err, j->errlen, "reading payments: %s", db_error(j->db));
-			return -1;
-		}
-		while (rc == 0 && db_rows_next(r) == 1) {
-			bool refund = strcmp(db_rows_str(r, 1), "refund") == 0;
-			bool set_off = db_rows_int(r, 8) != 0;
-			int64_t amount = db_rows_int(r, 5), same_day = db_rows_int(r, 9);
-			const char *kind = db_rows_str(r, 6), *payer = db_rows_str(r, 7);
-			const char *credit_note = db_rows_str(r, 10) ? db_rows_str(r, 10) : "?";
-			/* payments.payer: 400 characters of up to 4 bytes, never cut. */
-			char id[64], text[1700];
-			ledger_entry e;
-			date_t day;
-
-			rows++;
-			after = db_rows_int(r, 0);
-			if (set_off && refund)
-				continue; /* booked with its received half */
-			db_rows_date(r, 3, &day);
-			ledger_entry_init(&e);
-			if (set_off) {
-				/* No money moved: the credit note's side debits
-				 * receivable, the invoices' side credits it, so this
-				 * entry is empty unless an invoice was issued after the
-				 * set-off's day and its part waits in unapplied cash. */
-				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount - same_day);
-				ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
-				snprintf(id, sizeof id, "setoff:%" PRId64, after);
-				snprintf(text, sizeof text, "credit note %s set off against invoices of %s %s",
-				    credit_note, kind, payer);
-			} else if (refund) {
-				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount);
-				ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
-				snprintf(id, sizeof id, "refund:%" PRId64, after);
-				snprintf(text, sizeof text, "refund to %s %s, credit note %s", kind, payer,
-				    credit_note);
-			} else {
-				ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
-				ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -same_day);
-				ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
-				snprintf(id, sizeof id, "payment:%" PRId64, after);
-				snprintf(text, sizeof text, "payment received from %s %s", kind, payer);
-			}
-			rc = write_entry(j, &e, day, id, db_rows_str(r, 4), db_rows_str(r, 2), text);
-		}
-		db_rows_free(r);
-		if (rc != 0)
-			return -1;
-		if (rows < REPORT_PAGE)
-			return 0;
-	}
+	/* Column 9: what the payment's allocations settled on its own day;
+	 * the rest is unapplied then (applications() moves it later). Column
+	 * 10: the credit note refunded, or set off: the refund of the payer
+	 * with the same reference (unique per payer and direction; a
+	 * set-off's two halves share theirs). 'set-off' is payments.h's
+	 * PAYMENT_METHOD_SET_OFF (reports read tables, not billing's
+	 * headers). */
+	return each_row(j, "payments",
+	    "SELECT p.id, p.direction, p.reference, p.received_date, p.currency, p.amount, "
+	    "p.payer_kind, p.payer, p.method = 'set-off', "
+	    "(SELECT COALESCE(SUM(a.amount), 0) FROM payment_allocations a "
+	    "WHERE a.payment_id = p.id AND a.applied_on <= p.received_date), "
+	    "IF(p.direction = 'refund' OR p.method = 'set-off', "
+	    "(SELECT MIN(i.number) FROM payments h JOIN payment_allocations a "
+	    "ON a.payment_id = h.id JOIN invoices i ON i.id = a.invoice_id "
+	    "WHERE h.direction = 'refund' AND h.payer_kind = p.payer_kind "
+	    "AND h.payer = p.payer AND h.reference = p.reference), NULL) "
+	    "FROM payments p WHERE p.id > ? AND p.received_date >= ? AND p.received_date < ? "
+	    "ORDER BY p.id LIMIT ?", payment_entry);
 }
 
 /* apply:ALLOCATION: received money allocated after the day it came in. */
 static int
+application_entry(journal *j, db_rows *r)
+{
+	int64_t amount = db_rows_int(r, 2);
+	char id[64], text[128];
+	ledger_entry e;
+	date_t day;
+
+	db_rows_date(r, 1, &day);
+	ledger_entry_init(&e);
+	ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount);
+	ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -amount);
+	snprintf(id, sizeof id, "apply:%" PRId64, db_rows_int(r, 0));
+	snprintf(text, sizeof text, "unapplied cash of payment %" PRId64 " applied to %s",
+	    db_rows_int(r, 3), db_rows_str(r, 6));
+	return write_entry(j, &e, day, id, db_rows_str(r, 5), db_rows_str(r, 4), text);
+}
+
+static int
 applications(journal *j)
 {
-	int64_t after = 0;
-
-	for (;;) {
-		db_rows *r = db_query(j->db,
-		    "SELECT a.id, a.applied_on, a.amount, p.id, p.reference, p.currency, i.number "
-		    "FROM payment_allocations a JOIN payments p ON p.id = a.payment_id "
-		    "JOIN invoices i ON i.id = a.invoice_id "
-		    "WHERE a.id > ? AND a.applied_on >= ? AND a.applied_on < ? "
-		    "AND p.direction = 'received' AND a.applied_on > p.received_date "
-		    "ORDER BY a.id LIMIT ?", "iDDd", after, j->rq->from, j->rq->to, (int)REPORT_PAGE);
-		size_t rows = 0;
-		int rc = 0;
-
-		if (r == NULL) {
-			snprintf(j->err, j->errlen, "reading payment allocations: %s", db_error(j->db));
-			return -1;
-		}
-		while (rc == 0 && db_rows_next(r) == 1) {
-			int64_t amount = db_rows_int(r, 2);
-			char id[64], text[128];
-			ledger_entry e;
-			date_t day;
-
-			rows++;
-			after = db_rows_int(r, 0);
-			db_rows_date(r, 1, &day);
-			ledger_entry_init(&e);
-			ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount);
-			ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -amount);
-			snprintf(id, sizeof id, "apply:%" PRId64, after);
-			snprintf(text, sizeof text, "unapplied cash of payment %" PRId64 " applied to %s",
-			    db_rows_int(r, 3), db_rows_str(r, 6));
-			rc = write_entry(j, &e, day, id, db_rows_str(r, 5), db_rows_str(r, 4), text);
-		}
-		db_rows_free(r);
-		if (rc != 0)
-			return -1;
-		if (rows < REPORT_PAGE)
-			return 0;
-	}
+	return each_row(j, "payment allocations",
+	    "SELECT a.id, a.applied_on, a.amount, p.id, p.reference, p.currency, i.number "
+	    "FROM payment_allocations a JOIN payments p ON p.id = a.payment_id "
+	    "JOIN invoices i ON i.id = a.invoice_id "
+	    "WHERE a.id > ? AND a.applied_on >= ? AND a.applied_on < ? "
+	    "AND p.direction = 'received' AND a.applied_on > p.received_date "
+	    "ORDER BY a.id LIMIT ?", application_entry);
 }
 
 /* ------------------------------------------------------------------------
