@@ -132,7 +132,7 @@ xr_money(xmlNodePtr el, const char *want, int64_t *out, char *currency, problem_
 		xmlFree(a);
 	}
 	if (currency != NULL)
-		snprintf(currency, 4, "%s", cur);
+		snprintf(currency, 4, "%.3s", cur);  /* the schema allows three letters */
 	if (!xr_text_of(el, text, sizeof text))
 		return false;
 	if (currency_exponent(cur) < 0) {

@@ -800,7 +800,7 @@ read_table(const loader *l, labor_state *st, xmlNodePtr n)
 	for (size_t i = 0; i < st->ntables; i++)
 		if (strcmp(st->tables[i].currency, text) == 0)
 			return bad(l, n, "currency", "a second table for %s", text);
-	snprintf(t->currency, sizeof t->currency, "%s", text);
+	snprintf(t->currency, sizeof t->currency, "%.3s", text);
 	st->ntables++;             /* from here on, fini frees it */
 	if ((rc = attr_text(l, n, "defaultSkill", text, &present)) != CD_OK)
 		return rc;

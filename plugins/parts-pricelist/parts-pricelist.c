@@ -244,11 +244,15 @@ decimal_text(cd_decimal d, char *out, size_t outlen)
 	}
 	for (int32_t i = 0; i < scale; i++)
 		one *= 10;
-	if (scale == 0)
+	if (scale == 0) {
 		snprintf(out, outlen, "%s%" PRIu64, d.value < 0 ? "-" : "", v);
-	else
-		snprintf(out, outlen, "%s%" PRIu64 ".%0*" PRIu64, d.value < 0 ? "-" : "", v / one,
-		    (int)scale, v % one);
+	} else {
+		/* The fraction's digits with their leading zeros: one + 5 at
+		 * scale 2 is "105", and "05" follows the point. */
+		char frac[24];
+		snprintf(frac, sizeof frac, "%" PRIu64, one + v % one);
+		snprintf(out, outlen, "%s%" PRIu64 ".%s", d.value < 0 ? "-" : "", v / one, frac + 1);
+	}
 }
 
 static const char *
