@@ -118,6 +118,8 @@ iban = DE02120300000000202051
 
 [invoices]
 payment_days = 30
+# Claims are settled in the month's billing run: one credit note per dealer.
+claim_settlement = billing-run
 EOF
 	local ctl=("$here/build/contractctl" -c "$dir/contractd.conf")
 	"${ctl[@]}" db migrate
