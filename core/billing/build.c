@@ -158,8 +158,10 @@ build_settlement_add_claim(invoice *out, const claim_record *c, const claim_line
 		const claim_line *l = &lines[i];
 		if (l->covered == 0)
 			continue;
-		add(out, l->kind, l->code, l->description, l->covered == l->amount ? &l->quantity :
-		    NULL, l->unit_price, l->covered, l->tax_category, rates);
+		/* A unit price of 0: a line stored before unit prices were. */
+		add(out, l->kind, l->code, l->description, l->covered == l->amount &&
+		    l->unit_price > 0 ? &l->quantity : NULL, l->unit_price, l->covered,
+		    l->tax_category, rates);
 	}
 	if (c->totals.deductible > 0) {
 		char name[120];

@@ -19,6 +19,7 @@
 #define BAR_WIDTH 30
 
 static atomic_bool interrupted;
+static bool bar_open;        /* a progress bar is drawn and its line not ended */
 
 static void
 billing_usage(FILE *f)
@@ -58,8 +59,9 @@ draw_progress(void *arg, int done, int total)
 	fprintf(stderr, "\r  [");
 	for (int i = 0; i < BAR_WIDTH; i++)
 		fputc(i < filled ? '#' : '.', stderr);
-	fprintf(stderr, "] %d/%d invoices", done, total);
-	if (done == total)
+	fprintf(stderr, "] %d/%d items", done, total);
+	bar_open = done != total;
+	if (!bar_open)
 		fputc('\n', stderr);
 	fflush(stderr);
 }
@@ -106,18 +108,26 @@ print_run(const run_status *st, bool preview, cli_format f)
 	for (size_t i = 0; i < st->nitems * ncols; i++)
 		free(cells[i]);
 	free(cells);
-	char label[32];
-	if (preview)
-		snprintf(label, sizeof label, "preview");
-	else
-		snprintf(label, sizeof label, "%lld", (long long)st->id);
-	if (f == CLI_FORMAT_TABLE)
-		printf("\nbilling run %s of %s%s%s, %s: %d of %d items done, %d invoices issued, "
-		    "%lld lines\n", label, st->period, strcmp(st->scope, "*") ? ", dealer " :
-		    " (every dealer)", strcmp(st->scope, "*") ? st->scope : "",
-		    preview ? "preview" : st->finished ? "finished" : "not finished",
-		    preview ? 0 : st->done, st->total, preview ? 0 : st->invoices,
-		    (long long)st->invoice_lines);
+	if (f != CLI_FORMAT_TABLE)
+		return;
+	printf("\nbilling run ");
+	if (!preview)
+		printf("%lld ", (long long)st->id);
+	printf("of %s%s%s, ", st->period, strcmp(st->scope, "*") ? ", dealer " : " (every dealer)",
+	    strcmp(st->scope, "*") ? st->scope : "");
+	if (preview) {
+		int to_issue = 0;
+		for (size_t i = 0; i < st->nitems; i++)
+			to_issue += !st->items[i].done;
+		printf("preview: %d of %d item%s to issue, %lld line%s\n", to_issue, st->total,
+		    st->total == 1 ? "" : "s", (long long)st->invoice_lines,
+		    st->invoice_lines == 1 ? "" : "s");
+	} else {
+		printf("%s: %d of %d item%s done, %d invoice%s issued, %lld line%s\n",
+		    st->finished ? "finished" : "not finished", st->done, st->total,
+		    st->total == 1 ? "" : "s", st->invoices, st->invoices == 1 ? "" : "s",
+		    (long long)st->invoice_lines, st->invoice_lines == 1 ? "" : "s");
+	}
 }
 
 static int
@@ -199,8 +209,10 @@ billing_run_cmd(cli_ctx *ctx, int argc, char **argv)
 	    sizeof err);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	if (bar_open)
+		fputc('\n', stderr);   /* the table and messages start on a line of their own */
 	if (r != 0)
-		fprintf(stderr, "\ncontractctl: billing run %lld stopped: %s\n", (long long)id, err);
+		fprintf(stderr, "contractctl: billing run %lld stopped: %s\n", (long long)id, err);
 	if (run_read(ctx->db, id, true, &st, err, sizeof err) != 1) {
 		fprintf(stderr, "contractctl: %s\n", err);
 		return 1;

@@ -50,12 +50,12 @@ claim_insert(db_conn *db, claim_record *c, const claim_line *lines, size_t n, ch
 		if (rate_format(l->quantity, qty, sizeof qty) != MONEY_OK)
 			snprintf(qty, sizeof qty, "1");
 		if (db_exec(db, "INSERT INTO claim_lines (claim_id, seq, line_number, kind, code, "
-		    "description, component, quantity, amount, coverage, reason, covered, customer, "
-		    "tax_category) VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		    "iddsssssissiis", c->id, (int)i + 1, l->line_number, line_kind_name(l->kind),
-		    l->code, l->description, l->component, qty, l->amount,
-		    coverage_kind_name(l->coverage), coverage_reason_name(l->reason), l->covered,
-		    l->customer, category_code[l->tax_category & 3]) < 0)
+		    "description, component, quantity, unit_price, amount, coverage, reason, covered, "
+		    "customer, tax_category) VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?, ?)", "iddsssssiissiis", c->id, (int)i + 1, l->line_number,
+		    line_kind_name(l->kind), l->code, l->description, l->component, qty, l->unit_price,
+		    l->amount, coverage_kind_name(l->coverage), coverage_reason_name(l->reason),
+		    l->covered, l->customer, category_code[l->tax_category & 3]) < 0)
 			return fail(db, "storing the claim's lines", err, errlen);
 	}
 	return 0;
@@ -94,8 +94,8 @@ static int
 load_lines(db_conn *db, int64_t id, claim_line **lines, size_t *n, char *err, size_t errlen)
 {
 	db_rows *r = db_query(db, "SELECT COALESCE(line_number, 0), kind, code, description, "
-	    "component, quantity, amount, coverage, reason, covered, customer, tax_category "
-	    "FROM claim_lines WHERE claim_id = ? ORDER BY seq", "i", id);
+	    "component, quantity, amount, coverage, reason, covered, customer, tax_category, "
+	    "COALESCE(unit_price, 0) FROM claim_lines WHERE claim_id = ? ORDER BY seq", "i", id);
 	size_t cap;
 	int more;
 
@@ -120,6 +120,7 @@ load_lines(db_conn *db, int64_t id, claim_line **lines, size_t *n, char *err, si
 		for (int k = 0; k < 4; k++)
 			if (strcmp(db_rows_str(r, 11), category_code[k]) == 0)
 				l->tax_category = (cd_tax_category)k;
+		l->unit_price = db_rows_int(r, 12);
 		l->entitlement = -1;
 	}
 	db_rows_free(r);

@@ -15,7 +15,9 @@ validation artefacts (EN16931-UBL-validation, 1.3.16). What is checked:
   parties       BR-06..BR-11, BR-CL-14 (countries), BR-CO-09 (VAT prefixes),
                 BR-CO-26, BR-62, BR-63
   payment       BR-49, BR-61, BR-CL-16
-  lines         BR-21..BR-27, BR-CO-04, BR-CL-18
+  lines         BR-21..BR-27, BR-CO-04, BR-CL-18, and PEPPOL-EN16931-R120
+                (a line's net = quantity x price / base quantity, when the
+                line has no allowance or charge of its own)
   totals        BR-12..BR-15, BR-CO-10, BR-CO-11, BR-CO-12, BR-CO-13,
                 BR-CO-14, BR-CO-15, BR-CO-16, BR-CO-17, BR-CO-18
   decimals      BR-DEC-09..BR-DEC-20, BR-DEC-23 (at most two decimals)
@@ -301,6 +303,7 @@ def _check_lines(d):
             price = d.num(price_el, "BR-26", "the price of " + where)
             if price is not None and price < 0:
                 d.fail("BR-27", "the price of %s is negative (%s)" % (where, price))
+            _check_line_net(d, line, where, qty, price, net)
         cat, percent = "", None
         for ct in d.findall("cac:Item/cac:ClassifiedTaxCategory", line):
             if _text(d.find("cac:TaxScheme/cbc:ID", ct)).upper() == "VAT":
@@ -314,6 +317,29 @@ def _check_lines(d):
             d.fail("BR-CL-18", "%s: VAT category %r is not a UNCL 5305 code" % (where, cat))
         out.append((cat, percent, net))
     return out
+
+
+def _check_line_net(d, line, where, qty_el, price, net):
+    """PEPPOL-EN16931-R120: quantity x price / base quantity, rounded to two
+    decimals, is the line's net amount (lines without allowances or
+    charges of their own)."""
+    if qty_el is None or price is None or net is None:
+        return
+    if d.find("cac:AllowanceCharge", line) is not None:
+        return
+    try:
+        qty = Decimal(_text(qty_el))
+        base_el = d.find("cac:Price/cbc:BaseQuantity", line)
+        base = Decimal(_text(base_el)) if base_el is not None else Decimal(1)
+    except InvalidOperation:
+        return
+    if base == 0:
+        d.fail("PEPPOL-EN16931-R121", "%s: the base quantity is zero" % where)
+        return
+    want = (qty * price / base).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if want != net:
+        d.fail("PEPPOL-EN16931-R120", "%s: quantity %s x price %s is %s, not the net amount %s"
+               % (where, qty, price, _fmt(want), _fmt(net)))
 
 
 def _doc_allowances(d):
