@@ -655,6 +655,14 @@ payment_refund(db_conn *db, const char *number, payment *p, date_t today, const 
 	}
 	if (rc != 0)
 		return rc;
+	/* Money cannot be paid back on a credit note not issued yet (and the
+	 * journal would book it before the credit it settles). */
+	if (p->received_date < doc.issue_date) {
+		char d[DATE_STR_LEN + 1];
+		date_format(doc.issue_date, d);
+		return refuse(code, PAY_E_INVALID, err, errlen, "credit note %s was issued on %s: "
+		    "it cannot be paid back or set off before", number, d);
+	}
 	if ((rc = insert_payment(db, p, code, err, errlen)) != 0)
 		return rc;
 	rc = write_allocations(db, p, &doc, &amount, 1, p->received_date, err, errlen);

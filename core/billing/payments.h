@@ -149,7 +149,8 @@ int payment_apply(db_conn *db, int64_t id, const allocation_request *req, size_t
     date_t today, payment *out, const char **code, char *err, size_t errlen);
 
 /* Pays back (part of) credit note number: p holds reference, date (paid
- * out; not after today), currency, amount, method, note and created_by;
+ * out; not after today, not before the credit note's issue date),
+ * currency, amount, method, note and created_by;
  * the payer and dealer are the credit note's buyer. The amount may not
  * exceed what the credit note has open. Fills in p as payment_record
  * does, with one allocation. */

@@ -346,6 +346,8 @@ def test_refund_of_credit_note(c):
                  "no such credit note")
     expect_error(refund("10.00", "OUT-1", date=day(1)), 422, "invalid-payment",
                  "paid out tomorrow")
+    expect_error(refund("10.00", "OUT-1", date=day(-1)), 422, "invalid-payment",
+                 "paid out the day before the credit note was issued")
     r = receipt(refund("100.00", "OUT-1"), "a partial refund")
     eq((r["direction"], r["dealer"], r["allocs"], r["unapplied"]),
        ("refund", D, [(cn, "credit-note", "100.00", day(0), "19.00")], "0.00"),
