@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 http_req_free(http_req *req)
@@ -31,6 +32,7 @@ http_resp_init(http_resp *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	buf_init(&resp->body, 0);
+	resp->body_fd = -1;
 	resp->status = 500;
 	resp->content_type = "text/plain; charset=utf-8";
 }
@@ -39,6 +41,9 @@ void
 http_resp_free(http_resp *resp)
 {
 	buf_free(&resp->body);
+	if (resp->body_fd >= 0)
+		close(resp->body_fd);
+	resp->body_fd = -1;
 	free(resp->location);
 	free(resp->allow);
 	resp->location = NULL;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "storage/apikeys.h"
@@ -47,6 +48,8 @@ typedef struct http_resp {
 	int status;
 	const char *content_type;   /* static string */
 	buf body;
+	int body_fd;                /* >= 0: the body is this file's first body_fd_len */
+	uint64_t body_fd_len;       /* bytes instead (owned: closed when sent or freed) */
 	char *location;             /* Location header, owned */
 	char *allow;                /* Allow header (405), owned */
 	bool replayed;              /* answered from the idempotency store */

@@ -253,8 +253,22 @@ job_finish(job *j)
 		evhttp_add_header(out, "Idempotent-Replayed", "true");
 	if (atomic_load(&srv->ctx->draining))
 		evhttp_add_header(out, "Connection", "close");
-	if (j->req.method != HTTP_HEAD)
+	if (j->req.method == HTTP_HEAD) {
+		/* The length the GET's body would have: no body is sent. */
+		char len[24];
+		snprintf(len, sizeof len, "%llu", (unsigned long long)(j->resp.body_fd >= 0 ?
+		    j->resp.body_fd_len : j->resp.body.len));
+		evhttp_add_header(out, "Content-Length", len);
+	} else if (j->resp.body_fd >= 0) {
+		/* A spooled body (a large report): the buffer takes the file and
+		 * sends it without reading it into memory. */
+		if (evbuffer_add_file(body, j->resp.body_fd, 0, (ev_off_t)j->resp.body_fd_len) == 0)
+			j->resp.body_fd = -1;
+		else
+			log_error("sending a spooled answer failed; the client gets an empty body");
+	} else {
 		evbuffer_add(body, j->resp.body.data ? j->resp.body.data : "", j->resp.body.len);
+	}
 	evhttp_send_reply(j->evreq, status, reason_phrase(status), body);
 	evbuffer_free(body);
 

@@ -85,7 +85,7 @@ PARTS_PLUGIN = ("parts-pricelist", os.path.join(harness.BUILDDIR, "plugins", "pa
 
 def start_server(name, dealers=("DLR-0042", "DLR-0107"), server_opts=None, quotes=None,
                  workers=8, import_catalog=True, extra_plugins=(), tax=True, seller=False,
-                 extra_sections=None, env=None):
+                 extra_sections=None, env=None, tls=False):
     """A started server with the catalog imported; returns a Ctx with srv
     and keys {dealer: key}. seller=True makes it invoice (SELLER)."""
     extra = {"tax": {"standard": "0.19", "zero": "0", "exempt": "0"}} if tax else {}
@@ -96,7 +96,7 @@ def start_server(name, dealers=("DLR-0042", "DLR-0107"), server_opts=None, quote
     extra.update(extra_sections or {})
     c = Ctx()
     c.srv = harness.Server(name, plugins=PLUGINS + list(extra_plugins), server_opts=server_opts,
-                           workers=workers, extra_sections=extra, env=env).start()
+                           workers=workers, extra_sections=extra, env=env, tls=tls).start()
     if import_catalog:
         c.import_out = c.srv.ctl("catalog", "import", CATALOG).stdout
         c.srv.ctl("catalog", "import", TEST_CATALOG)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""HTTPS: a throwaway self-signed certificate, TLS 1.2 minimum."""
+"""HTTPS: a throwaway self-signed certificate, TLS 1.2 minimum; a report
+far larger than a TLS record arrives whole."""
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, eq, expect_status, parse_xml, xml_text  # noqa: E402
+import dealer_docs as dd  # noqa: E402
 
 # TLS 1.0 and 1.1 are deprecated: that is the point of asking for them.
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -117,6 +119,45 @@ def test_reload_keeps_tls(srv):
     srv.wait_log(r"reload", since=mark, timeout=15)
     srv.healthy("after SIGHUP")
     test_certificate_is_ours(srv)
+
+
+def test_large_report_over_https(srv):
+    """A report is spooled to a file and sent from it: over TLS too the
+    body is whole (Content-Length and every row), and HEAD sends none."""
+    from concurrent.futures import ThreadPoolExecutor
+    from decimal import Decimal
+    c = dd.start_server("tls-report", dealers=("DLR-0042",), seller=True, tls=True)
+    try:
+        key = c.keys["DLR-0042"]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: dd.register(c.srv, key, "TLS-%04d" % i, "DLR-0042",
+                                                asset=dd.asset_xml("TLS-WM-%04d" % i)),
+                          range(400)))
+        day = (dd.days(-1), dd.days(0))
+        r = expect_status(c.srv.request("GET", "/v1/reports/invoices.csv?from=%s&to=%s" % day,
+                                        key=c.srv.admin_key), 200, "the invoice register")
+        eq(int(r.headers.get("content-length", -1)), len(r.body.encode("utf-8")),
+           "the register's Content-Length")
+        eq(r.body.count("\r\n"), 401, "the header and a row per invoice")
+        path = "/v1/reports/journal.csv?from=%s&to=%s" % day
+        r = expect_status(c.srv.request("GET", path, key=c.srv.admin_key), 200,
+                          "the journal over HTTPS")
+        body = r.body.encode("utf-8")
+        check(len(body) > 64 * 1024, "a report of several spool chunks: %d bytes" % len(body))
+        eq(int(r.headers.get("content-length", -1)), len(body), "Content-Length")
+        rows = [ln.split(",") for ln in r.body.split("\r\n")[1:-1]]
+        check(len(rows) >= 3 * 400 and r.body.endswith("\r\n"),
+              "three rows or more per invoice, the last one whole: %d" % len(rows))
+        eq(sum(Decimal(x[3] or 0) for x in rows), sum(Decimal(x[4] or 0) for x in rows),
+           "debits = credits: every row arrived")
+        h = expect_status(c.srv.request("HEAD", path, key=c.srv.admin_key), 200, "HEAD")
+        eq((h.body, h.headers.get("content-length")), ("", str(len(body))),
+           "HEAD: the length, no body")
+    finally:
+        c.srv.stop()
+
+
+test_large_report_over_https.timeout = 300
 
 
 if __name__ == "__main__":
