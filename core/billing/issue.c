@@ -83,6 +83,105 @@ invoice_compute_totals(invoice *inv, char *err, size_t errlen)
 	return 0;
 }
 
+/* One line's values as invoice_lines takes them, in LINE_ROW's order. */
+typedef struct line_values {
+	int64_t invoice_id;
+	int line_no;
+	const char *kind;
+	const invoice_line *l;
+	char quantity[32];
+	const char *category;
+	char tax_rate[32];
+	int corrects_line;      /* -1: none (NULLIF makes it NULL) */
+} line_values;
+
+/* An invoice's lines are written by multi-row INSERTs, so a run invoice of
+ * 500 lines costs 11 round trips instead of 500. db_exec takes its values
+ * as arguments, one format letter each, so every batch size is a statement
+ * and a call of its own: 64, 16, 4 and 1 rows, the largest that fits
+ * first (500 lines: 7 x 64, 3 x 16, 1 x 4). The four statements stay
+ * cached per connection, which keys them by their text (db.h). */
+#define LINES_INSERT \
+	"INSERT INTO invoice_lines (invoice_id, line_no, kind, item_code, item_name, note, " \
+	"quantity, unit_code, unit_price, net, tax_category, tax_rate, corrects_line) VALUES "
+#define LINE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, -1))"
+#define LINE_ROWS4 LINE_ROW ", " LINE_ROW ", " LINE_ROW ", " LINE_ROW
+#define LINE_ROWS16 LINE_ROWS4 ", " LINE_ROWS4 ", " LINE_ROWS4 ", " LINE_ROWS4
+#define LINE_ROWS64 LINE_ROWS16 ", " LINE_ROWS16 ", " LINE_ROWS16 ", " LINE_ROWS16
+#define LINE_FORMAT "idssssssiissd"
+#define LINE_FORMAT4 LINE_FORMAT LINE_FORMAT LINE_FORMAT LINE_FORMAT
+#define LINE_FORMAT16 LINE_FORMAT4 LINE_FORMAT4 LINE_FORMAT4 LINE_FORMAT4
+#define LINE_FORMAT64 LINE_FORMAT16 LINE_FORMAT16 LINE_FORMAT16 LINE_FORMAT16
+/* The values of the rows at v (a const line_values *), as LINE_FORMAT. */
+#define LINE_ARGS(v) (v)->invoice_id, (v)->line_no, (v)->kind, (v)->l->item_code, \
+	(v)->l->item_name, (v)->l->note, (v)->quantity, (v)->l->unit_code, (v)->l->unit_price, \
+	(v)->l->net, (v)->category, (v)->tax_rate, (v)->corrects_line
+#define LINE_ARGS4(v) LINE_ARGS(v), LINE_ARGS((v) + 1), LINE_ARGS((v) + 2), LINE_ARGS((v) + 3)
+#define LINE_ARGS16(v) LINE_ARGS4(v), LINE_ARGS4((v) + 4), LINE_ARGS4((v) + 8), \
+	LINE_ARGS4((v) + 12)
+#define LINE_ARGS64(v) LINE_ARGS16(v), LINE_ARGS16((v) + 16), LINE_ARGS16((v) + 32), \
+	LINE_ARGS16((v) + 48)
+
+static const size_t line_batches[] = { 64, 16, 4, 1 };
+
+/* Inserts the n rows at v in one statement; n is one of line_batches.
+ * Returns what db_exec returns. */
+static int64_t
+insert_line_rows(db_conn *db, const line_values *v, size_t n)
+{
+	switch (n) {
+	case 64:
+		return db_exec(db, LINES_INSERT LINE_ROWS64, LINE_FORMAT64, LINE_ARGS64(v));
+	case 16:
+		return db_exec(db, LINES_INSERT LINE_ROWS16, LINE_FORMAT16, LINE_ARGS16(v));
+	case 4:
+		return db_exec(db, LINES_INSERT LINE_ROWS4, LINE_FORMAT4, LINE_ARGS4(v));
+	default:
+		return db_exec(db, LINES_INSERT LINE_ROW, LINE_FORMAT, LINE_ARGS(v));
+	}
+}
+
+/* Writes inv's lines as rows of invoice id, in line order. Returns 0,
+ * ISSUE_REFUSED (a quantity or rate out of range: found before any line is
+ * written) or -1, with a message in err. */
+static int
+store_lines(db_conn *db, int64_t id, const invoice *inv, char *err, size_t errlen)
+{
+	line_values *v = xcalloc(inv->nlines + 1, sizeof *v);
+	size_t i = 0, b = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < inv->nlines; k++) {
+		const invoice_line *l = &inv->lines[k];
+		if (rate_format(l->quantity, v[k].quantity, sizeof v[k].quantity) != MONEY_OK ||
+		    rate_format(l->tax_rate, v[k].tax_rate, sizeof v[k].tax_rate) != MONEY_OK) {
+			snprintf(err, errlen, "line %d: quantity or rate out of range", l->line_no);
+			rc = ISSUE_REFUSED;
+			goto out;
+		}
+		v[k].invoice_id = id;
+		v[k].line_no = l->line_no;
+		v[k].kind = line_kind_name(l->kind);
+		v[k].l = l;
+		v[k].category = category_code[l->tax_category];
+		v[k].corrects_line = l->corrects_line ? l->corrects_line : -1;
+	}
+	while (i < inv->nlines) {
+		while (inv->nlines - i < line_batches[b])
+			b++;
+		if (insert_line_rows(db, &v[i], line_batches[b]) < 0) {
+			rc = db_fail(db, "storing the invoice's lines", err, errlen);
+			goto out;
+		}
+		i += line_batches[b];
+	}
+out:
+	free(v);
+	return rc;
+}
+
+/* Writes inv (numbered, totals computed) with its UBL, lines and tax
+ * breakdown. Returns 0, ISSUE_REFUSED or -1, with a message in err. */
 static int
 store(db_conn *db, const invoice *inv, const char *source, const char *ubl, size_t ubl_len,
     char *err, size_t errlen)
@@ -90,6 +189,7 @@ store(db_conn *db, const invoice *inv, const char *source, const char *ubl, size
 	const invoice_party *b = &inv->buyer;
 	char hash[65];
 	uint64_t id;
+	int r;
 
 	sha256_hex(ubl, ubl_len, hash);
 	if (db_exec(db, "INSERT INTO invoices (number, series, seq, type, origin, source, "
@@ -110,22 +210,10 @@ store(db_conn *db, const invoice *inv, const char *source, const char *ubl, size
 	    inv->preceding_number[0] ? inv->preceding_number : NULL, ubl, ubl_len, hash) < 0)
 		return db_fail(db, "storing the invoice", err, errlen);
 	id = db_last_insert_id(db);
-	for (size_t i = 0; i < inv->nlines; i++) {
-		const invoice_line *l = &inv->lines[i];
-		char qty[32], rate_text[32];
-		if (rate_format(l->quantity, qty, sizeof qty) != MONEY_OK ||
-		    rate_format(l->tax_rate, rate_text, sizeof rate_text) != MONEY_OK) {
-			snprintf(err, errlen, "line %d: quantity or rate out of range", l->line_no);
-			return ISSUE_REFUSED;
-		}
-		if (db_exec(db, "INSERT INTO invoice_lines (invoice_id, line_no, kind, item_code, "
-		    "item_name, note, quantity, unit_code, unit_price, net, tax_category, tax_rate, "
-		    "corrects_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, -1))", "idssssssiissd",
-		    (int64_t)id, l->line_no, line_kind_name(l->kind), l->item_code, l->item_name, l->note,
-		    qty, l->unit_code, l->unit_price, l->net, category_code[l->tax_category],
-		    rate_text, l->corrects_line ? l->corrects_line : -1) < 0)
-			return db_fail(db, "storing the invoice's lines", err, errlen);
-	}
+	if ((r = store_lines(db, (int64_t)id, inv, err, errlen)) != 0)
+		return r;
+	/* A row per tax group, one at a time: one or two on most invoices (one
+	 * on a run's), INVOICE_MAX_TAX_GROUPS at most. */
 	for (size_t i = 0; i < inv->totals.ngroups; i++) {
 		const tax_group *g = &inv->totals.groups[i];
 		char rate_text[32];

@@ -1,5 +1,5 @@
-/* payments — recording, applying and refunding payments, and the aging
- * report (see payments.h). The arithmetic is receivables.c's. */
+/* payments — recording, applying, refunding and reversing payments, and
+ * the aging report (see payments.h). The arithmetic is receivables.c's. */
 #include "billing/payments.h"
 #include "storage/audit.h"
 #include "base/buf.h"
@@ -14,9 +14,17 @@
  * in SQL: party_from_dealer (build.c) sets the buyer's party id to the
  * dealer id; a customer's party id is empty. */
 #define SQL_DEALER_BUYER "(i.dealer_id IS NOT NULL AND i.buyer_party_id = i.dealer_id)"
-/* The open amount of invoice row i: payable less every allocation. */
+/* Allocation row a belongs to a payment not reversed: as things stand
+ * now (a reversal is never dated after today), or as of the date bound to
+ * the ? (not reversed on or before it). */
+#define SQL_ALLOC_LIVE "NOT EXISTS (SELECT 1 FROM payment_reversals rv " \
+	"WHERE rv.payment_id = a.payment_id)"
+#define SQL_ALLOC_LIVE_ON "NOT EXISTS (SELECT 1 FROM payment_reversals rv " \
+	"WHERE rv.payment_id = a.payment_id AND rv.reversed_on <= ?)"
+/* The open amount of invoice row i now: payable less every allocation of
+ * a payment not reversed. */
 #define SQL_OPEN "(i.payable - COALESCE((SELECT SUM(a.amount) FROM payment_allocations a " \
-	"WHERE a.invoice_id = i.id), 0))"
+	"WHERE a.invoice_id = i.id AND " SQL_ALLOC_LIVE "), 0))"
 
 static int
 db_fail(db_conn *db, const char *what, char *err, size_t errlen)
@@ -147,9 +155,9 @@ doc_lock(db_conn *db, const char *number, const payment *p, doc_row *out, char *
 		return db_fail(db, "reading the invoice", err, errlen);
 	if (found == 0)
 		return 0;
-	/* Read after the lock: every allocation committed before it counts. */
-	if (db_query_int(db, &out->open, "SELECT i.payable - COALESCE((SELECT SUM(a.amount) FROM "
-	    "payment_allocations a WHERE a.invoice_id = i.id), 0) FROM invoices i WHERE i.id = ?",
+	/* Read after the lock: every allocation and reversal committed before
+	 * it counts. */
+	if (db_query_int(db, &out->open, "SELECT " SQL_OPEN " FROM invoices i WHERE i.id = ?",
 	    "i", out->id) != 1)
 		return db_fail(db, "reading the invoice's payments", err, errlen);
 	return 1;
@@ -267,10 +275,12 @@ out:
 
 /* The payer's open invoices in the payment's currency, locked, in the
  * order automatic allocation settles them. Only invoices open when the
- * lock is taken are locked; allocations never go away, so an invoice
- * settled then stays settled. The open amounts are read after the locks,
- * and only of the locked rows (an invoice issued meanwhile is not
- * locked, so it is left for the next payment). */
+ * lock is taken are locked; an allocation only goes away by a reversal,
+ * which only opens invoices, so an invoice settled then stays settled (one
+ * a reversal opens meanwhile is left for the next payment). The open
+ * amounts are read after the locks, and only of the locked rows (an
+ * invoice issued meanwhile is not locked, so it is left for the next
+ * payment). */
 static int
 open_invoices(db_conn *db, const payment *p, doc_row **docs, size_t *n, char *err,
     size_t errlen)
@@ -564,6 +574,13 @@ payment_apply(db_conn *db, int64_t id, const allocation_request *req, size_t n, 
 	if ((rc = payment_load(db, id, NULL, out, err, errlen)) != 1)
 		return rc == 0 ? refuse(code, PAY_E_NOT_FOUND, err, errlen, "there is no payment %lld",
 		    (long long)id) : -1;
+	if (out->reversed) {
+		char d[DATE_STR_LEN + 1];
+		date_format(out->reversed_on, d);
+		rc = refuse(code, PAY_E_REVERSED, err, errlen, "payment %lld was reversed on %s: "
+		    "it has no cash left to apply", (long long)id, d);
+		goto out;
+	}
 	if (out->unapplied <= 0) {
 		rc = refuse(code, PAY_E_NOTHING, err, errlen, "payment %lld has no unapplied amount "
 		    "left", (long long)id);
@@ -711,6 +728,196 @@ payment_set_off(db_conn *db, const char *number, payment *p, const allocation_re
 }
 
 /* ------------------------------------------------------------------------
+ * Reversing
+ * ------------------------------------------------------------------------ */
+
+/* The reason of a reversal as it is stored, into out (outlen bytes): white
+ * space (space, tab, CR, LF) at either end dropped, each run of it inside
+ * made one space. Returns the number of characters; -1 when in is not
+ * UTF-8 or holds another control character (C0, DEL, C1) or a noncharacter
+ * XML cannot carry (U+FFFE, U+FFFF); -2 when it does not fit out. */
+static long
+reason_normalize(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = 0;
+	long chars = 0;
+	bool space = false;
+
+	while (*s != '\0') {
+		unsigned c = *s;
+		size_t len;
+		uint32_t cp;
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			space = n > 0;
+			s++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (c < 0x80) {
+			len = 1;
+			cp = c;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return -1;
+		}
+		/* A NUL is no continuation byte: this never reads past the end. */
+		for (size_t i = 1; i < len; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return -1;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0x80 && cp < 0xa0) || cp == 0xfffe || cp == 0xffff)
+			return -1;
+		if (n + (space ? 1 : 0) + len + 1 > outlen)
+			return -2;
+		if (space) {
+			out[n++] = ' ';
+			chars++;
+			space = false;
+		}
+		memcpy(out + n, s, len);
+		n += len;
+		s += len;
+		chars++;
+	}
+	out[n] = '\0';
+	return chars;
+}
+
+int
+payment_reverse(db_conn *db, int64_t id, date_t reversed_on, const char *reason,
+    const char *actor, date_t today, payment *out, payment *other, const char **code,
+    char *err, size_t errlen)
+{
+	char why[PAYMENT_REASON_MAX + 1], day[DATE_STR_LEN + 1], doc[INVOICE_NUMBER_MAX + 1] = "";
+	int64_t ids[2] = { id, id }, n;
+	date_t received = 0, latest = 0;
+	bool refund = false, have_latest = false;
+	db_rows *r;
+	int found, more, rc;
+	long chars;
+
+	*code = NULL;
+	memset(out, 0, sizeof *out);
+	memset(other, 0, sizeof *other);
+	/* The payment and, for a set-off, its other half: the same payer and
+	 * reference, the other direction (unique per payer and direction).
+	 * Payment rows never change, so they are read first and then locked,
+	 * in id order. */
+	r = db_query(db, "SELECT p.received_date, p.direction = 'refund', IF(p.method = 'set-off', "
+	    "(SELECT MIN(h.id) FROM payments h WHERE h.method = 'set-off' AND h.direction <> "
+	    "p.direction AND h.payer_kind = p.payer_kind AND h.payer = p.payer AND h.reference = "
+	    "p.reference), NULL) FROM payments p WHERE p.id = ?", "i", id);
+	if (r == NULL)
+		return db_fail(db, "reading the payment", err, errlen);
+	found = db_rows_next(r);
+	if (found == 1) {
+		db_rows_date(r, 0, &received);
+		refund = db_rows_int(r, 1) != 0;
+		if (!db_rows_isnull(r, 2))
+			ids[1] = db_rows_int(r, 2);
+	}
+	db_rows_free(r);
+	if (found < 0)
+		return db_fail(db, "reading the payment", err, errlen);
+	if (found == 0)
+		return refuse(code, PAY_E_NOT_FOUND, err, errlen, "there is no payment %lld",
+		    (long long)id);
+	r = db_query(db, "SELECT id FROM payments WHERE id IN (?, ?) ORDER BY id FOR UPDATE", "ii",
+	    ids[0], ids[1]);
+	if (r == NULL)
+		return db_fail(db, "locking the payment", err, errlen);
+	db_rows_free(r);
+	/* After the lock: a reversal committed meanwhile is seen. */
+	if (db_query_int(db, &n, "SELECT COUNT(*) FROM payment_reversals WHERE payment_id IN (?, ?)",
+	    "ii", ids[0], ids[1]) != 1)
+		return db_fail(db, "reading the payment's reversal", err, errlen);
+	if (n > 0)
+		return refuse(code, PAY_E_ALREADY_REVERSED, err, errlen, "payment %lld is reversed "
+		    "already", (long long)id);
+
+	chars = reason_normalize(reason ? reason : "", why, sizeof why);
+	if (chars == -1)
+		return refuse(code, PAY_E_INVALID, err, errlen, "the reason must be text: UTF-8 "
+		    "without control characters");
+	if (chars == -2 || chars > 500)
+		return refuse(code, PAY_E_INVALID, err, errlen, "the reason is at most 500 "
+		    "characters");
+	if (chars == 0)
+		return refuse(code, PAY_E_INVALID, err, errlen, "a reversal needs a reason: why the "
+		    "payment is undone");
+	if (reversed_on > today)
+		return refuse(code, PAY_E_INVALID, err, errlen, "the reversal's date is in the "
+		    "future: reverse the payment when it is undone");
+	if (reversed_on < received) {
+		date_format(received, day);
+		return refuse(code, PAY_E_INVALID, err, errlen, "payment %lld was %s on %s: it "
+		    "cannot be reversed before", (long long)id, refund ? "paid out" : "received",
+		    day);
+	}
+	/* The latest allocation: the reversal ends what it settles, so it
+	 * cannot come before it counts. */
+	r = db_query(db, "SELECT a.applied_on, i.number FROM payment_allocations a "
+	    "JOIN invoices i ON i.id = a.invoice_id WHERE a.payment_id IN (?, ?) "
+	    "ORDER BY a.applied_on DESC, a.id DESC LIMIT 1", "ii", ids[0], ids[1]);
+	if (r == NULL)
+		return db_fail(db, "reading the payment's allocations", err, errlen);
+	more = db_rows_next(r);
+	if (more == 1) {
+		have_latest = db_rows_date(r, 0, &latest) == 0;
+		copy_col(r, 1, doc, sizeof doc);
+	}
+	db_rows_free(r);
+	if (more < 0)
+		return db_fail(db, "reading the payment's allocations", err, errlen);
+	if (have_latest && reversed_on < latest) {
+		date_format(latest, day);
+		return refuse(code, PAY_E_INVALID, err, errlen, "the allocation of payment %lld to "
+		    "%s counts from %s: it cannot be reversed before", (long long)id, doc, day);
+	}
+	/* Lock the documents it settles (lock order: payments, documents), so
+	 * a payment allocating to one now waits and reads the open amount
+	 * the reversal leaves. */
+	r = db_query(db, "SELECT i.id FROM invoices i WHERE i.id IN (SELECT a.invoice_id FROM "
+	    "payment_allocations a WHERE a.payment_id IN (?, ?)) ORDER BY i.id FOR UPDATE", "ii",
+	    ids[0], ids[1]);
+	if (r == NULL)
+		return db_fail(db, "locking the payment's documents", err, errlen);
+	db_rows_free(r);
+	for (int k = 0; k < (ids[1] != ids[0] ? 2 : 1); k++) {
+		if (db_exec(db, "INSERT INTO payment_reversals (payment_id, reversed_on, reason, "
+		    "created_by) VALUES (?, ?, ?, ?)", "iDss", ids[k], reversed_on, why,
+		    actor ? actor : "") < 0) {
+			if (db_errno(db) == DB_ER_DUP_ENTRY)
+				return refuse(code, PAY_E_ALREADY_REVERSED, err, errlen, "payment %lld is "
+				    "reversed already", (long long)id);
+			return db_fail(db, "recording the reversal", err, errlen);
+		}
+	}
+	if ((rc = payment_load(db, id, NULL, out, err, errlen)) != 1)
+		return rc == 0 ? db_fail(db, "reading the reversed payment", err, errlen) : -1;
+	if (ids[1] != ids[0] &&
+	    (rc = payment_load(db, ids[1], NULL, other, err, errlen)) != 1) {
+		payment_free(out);
+		return rc == 0 ? db_fail(db, "reading the set-off's other half", err, errlen) : -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
  * Reading
  * ------------------------------------------------------------------------ */
 
@@ -735,12 +942,26 @@ payment_from_row(const db_rows *r, payment *p)
 	copy_col(r, 12, p->created_at, sizeof p->created_at);
 	p->allocated = db_rows_int(r, 13);
 	p->unapplied = p->amount - p->allocated;
+	if (!db_rows_isnull(r, 14)) {
+		/* Reversed: none of it counts now, neither its allocations nor
+		 * what was unapplied. */
+		p->reversed = true;
+		db_rows_date(r, 14, &p->reversed_on);
+		copy_col(r, 15, p->reversal_reason, sizeof p->reversal_reason);
+		copy_col(r, 16, p->reversed_by, sizeof p->reversed_by);
+		p->allocated = 0;
+		p->unapplied = 0;
+	}
 }
 
+/* A payment's columns (payment_from_row) from PAYMENT_FROM. Column 13 is
+ * the sum of its allocations, which payment_from_row counts only when
+ * there is no reversal (columns 14-16). */
 #define PAYMENT_COLUMNS "p.id, p.direction, p.payer_kind, p.payer, COALESCE(p.dealer_id, ''), " \
 	"p.reference, p.received_date, p.currency, p.amount, p.method, p.note, p.created_by, " \
 	"p.created_at, COALESCE((SELECT SUM(a.amount) FROM payment_allocations a " \
-	"WHERE a.payment_id = p.id), 0)"
+	"WHERE a.payment_id = p.id), 0), pr.reversed_on, pr.reason, pr.created_by"
+#define PAYMENT_FROM "payments p LEFT JOIN payment_reversals pr ON pr.payment_id = p.id"
 
 int
 payment_load(db_conn *db, int64_t id, const char *dealer_id, payment *out, char *err,
@@ -750,7 +971,7 @@ payment_load(db_conn *db, int64_t id, const char *dealer_id, payment *out, char 
 	int found, more;
 
 	memset(out, 0, sizeof *out);
-	r = db_query(db, "SELECT " PAYMENT_COLUMNS " FROM payments p WHERE p.id = ? "
+	r = db_query(db, "SELECT " PAYMENT_COLUMNS " FROM " PAYMENT_FROM " WHERE p.id = ? "
 	    "AND (? IS NULL OR p.dealer_id = ?)", "iss", id, dealer_id, dealer_id);
 	if (r == NULL)
 		return db_fail(db, "reading the payment", err, errlen);
@@ -797,7 +1018,7 @@ payment_list(db_conn *db, const payment_filter *f, payment **out, size_t *n, cha
 		date_from_ymd(1, 1, 1, &from);
 	if (to == 0)
 		date_from_ymd(9999, 12, 31, &to);
-	r = db_query(db, "SELECT " PAYMENT_COLUMNS " FROM payments p WHERE (? IS NULL OR "
+	r = db_query(db, "SELECT " PAYMENT_COLUMNS " FROM " PAYMENT_FROM " WHERE (? IS NULL OR "
 	    "p.dealer_id = ?) AND p.received_date BETWEEN ? AND ? ORDER BY p.id DESC LIMIT ?",
 	    "ssDDi", f->dealer_id, f->dealer_id, from, to, f->limit > 0 ? f->limit : (int64_t)1000);
 	if (r == NULL)
@@ -843,6 +1064,18 @@ payment_audit(db_conn *db, const char *actor, const char *action, const payment 
 	audit_detail_add(&detail, "allocations", list.data ? list.data : "");
 	fmt_amount(p->unapplied, p->currency, amount);
 	audit_detail_add(&detail, "unapplied", amount);
+	if (p->reversed) {
+		/* What the reversal undid: the allocations above and the cash
+		 * that was unapplied. */
+		int64_t allocated = 0;
+		for (size_t i = 0; i < p->nallocs; i++)
+			allocated += p->allocs[i].amount;
+		date_format(p->reversed_on, date);
+		audit_detail_add(&detail, "reversed_on", date);
+		audit_detail_add(&detail, "reason", p->reversal_reason);
+		fmt_amount(p->amount - allocated, p->currency, amount);
+		audit_detail_add(&detail, "unapplied_reversed", amount);
+	}
 	rc = audit_append(db, actor, action, "payment", id, detail.data, err, errlen);
 	buf_free(&detail);
 	buf_free(&list);
@@ -923,16 +1156,17 @@ aging_report(db_conn *db, date_t as_of, const char *dealer_id, aging_row **rows,
 	*rows = NULL;
 	*n = 0;
 	/* Every document issued by as_of that was open on as_of, grouped by
-	 * key (binary order, as strcmp groups). */
+	 * key (binary order, as strcmp groups): its allocations applied by
+	 * then, of payments not reversed by then. */
 	r = db_query(db, "SELECT dealer, kind, payer, currency, type, due_date, open_amount FROM ("
 	    "SELECT COALESCE(i.dealer_id, '') AS dealer, "
 	    "IF(" SQL_DEALER_BUYER ", 'dealer', 'customer') AS kind, "
 	    "IF(" SQL_DEALER_BUYER ", i.dealer_id, i.buyer_name) AS payer, i.currency, i.type, "
 	    "i.due_date, i.payable - COALESCE((SELECT SUM(a.amount) FROM payment_allocations a "
-	    "WHERE a.invoice_id = i.id AND a.applied_on <= ?), 0) AS open_amount "
-	    "FROM invoices i WHERE i.issue_date <= ? AND (? IS NULL OR i.dealer_id = ?)) o "
-	    "WHERE open_amount <> 0 ORDER BY CAST(dealer AS BINARY), kind, CAST(payer AS BINARY), "
-	    "currency", "DDss", as_of, as_of, dealer_id, dealer_id);
+	    "WHERE a.invoice_id = i.id AND a.applied_on <= ? AND " SQL_ALLOC_LIVE_ON "), 0) "
+	    "AS open_amount FROM invoices i WHERE i.issue_date <= ? AND (? IS NULL OR "
+	    "i.dealer_id = ?)) o WHERE open_amount <> 0 ORDER BY CAST(dealer AS BINARY), kind, "
+	    "CAST(payer AS BINARY), currency", "DDDss", as_of, as_of, as_of, dealer_id, dealer_id);
 	if (r == NULL)
 		return db_fail(db, "reading open invoices", err, errlen);
 	while ((more = db_rows_next(r)) == 1) {
@@ -948,15 +1182,17 @@ aging_report(db_conn *db, date_t as_of, const char *dealer_id, aging_row **rows,
 	db_rows_free(r);
 	if (more < 0)
 		goto failed;
-	/* Money received by as_of and not allocated by then. */
+	/* Money received by as_of and not allocated by then, of payments not
+	 * reversed by then (a reversed payment's cash is gone). */
 	r = db_query(db, "SELECT dealer, payer_kind, payer, currency, SUM(unapplied) FROM ("
 	    "SELECT COALESCE(p.dealer_id, '') AS dealer, p.payer_kind, p.payer, p.currency, "
 	    "p.amount - COALESCE((SELECT SUM(a.amount) FROM payment_allocations a "
 	    "WHERE a.payment_id = p.id AND a.applied_on <= ?), 0) AS unapplied "
 	    "FROM payments p WHERE p.direction = 'received' AND p.received_date <= ? "
-	    "AND (? IS NULL OR p.dealer_id = ?)) u WHERE unapplied <> 0 "
+	    "AND NOT EXISTS (SELECT 1 FROM payment_reversals rv WHERE rv.payment_id = p.id "
+	    "AND rv.reversed_on <= ?) AND (? IS NULL OR p.dealer_id = ?)) u WHERE unapplied <> 0 "
 	    "GROUP BY CAST(dealer AS BINARY), payer_kind, CAST(payer AS BINARY), currency",
-	    "DDss", as_of, as_of, dealer_id, dealer_id);
+	    "DDDss", as_of, as_of, as_of, dealer_id, dealer_id);
 	if (r == NULL)
 		goto failed;
 	while ((more = db_rows_next(r)) == 1) {

@@ -1,5 +1,6 @@
 /* payments — money received against invoices, unapplied cash, refunds of
- * credit notes, and the aging of what is open (tables of migration 0005).
+ * credit notes, reversals, and the aging of what is open (tables of
+ * migrations 0005 and 0009).
  *
  * The model. A payment is money that moved, in one currency, on one date,
  * with a reference (the bank's): received from a payer, or refunded to
@@ -18,19 +19,28 @@
  * an invoice what the buyer still owes, for a credit note what is still
  * owed to the buyer. Nothing here ever updates or deletes a row: a payment
  * and its allocations, once recorded, stay as they are (a mistake is
- * corrected with a new document, as invoices are).
+ * corrected with a new document, as invoices are). The document that
+ * undoes a payment is its reversal (payment_reverse): a bounced direct
+ * debit, a cheque returned unpaid, money booked to the wrong payer.
  *
  * Each allocation counts from its applied_on date: the latest of the
  * payment's date, the document's issue date and, for unapplied cash
  * applied later, the day it was applied. That is what makes the aging
- * report as of a past date show what was open on that date.
+ * report as of a past date show what was open on that date. A reversal
+ * dated D ends it: from D on no allocation of the reversed payment counts
+ * (the documents it settled are open again by what it settled) and its
+ * unapplied cash is gone; as of a day before D nothing changes. The open
+ * amounts documents are locked by for new allocations never count an
+ * allocation of a reversed payment (D is never after today).
  *
  * Transactions and locks. Every function that writes runs inside the
  * caller's transaction and never commits; the caller appends the audit
  * record last (payment_audit) and commits. The documents a payment touches
  * are locked (SELECT ... FOR UPDATE) before their open amounts are read, so
  * two payments can never together allocate more than a document has open.
- * Lock order: the payment row, then documents, then the audit chain head.
+ * Lock order: the payment row (rows, in id order: a set-off's halves), then
+ * documents (in number order for named ones, in id order otherwise), then
+ * the audit chain head.
  *
  * Returns: 0 done; PAYMENT_REFUSED a business refusal, with a stable code
  * (*code, a static string) and a message for people in err; -1 a database
@@ -70,6 +80,10 @@
 #define PAY_E_NOTHING "nothing-to-apply"           /* no unapplied cash left */
 #define PAY_E_NOT_FOUND "payment-not-found"
 #define PAY_E_SET_OFF_UNMATCHED "set-off-unmatched"  /* the invoices have less open */
+#define PAY_E_ALREADY_REVERSED "already-reversed"    /* a reversal of a reversed payment */
+#define PAY_E_REVERSED "payment-reversed"            /* applying a reversed payment's cash */
+
+#define PAYMENT_REASON_MAX 2000     /* bytes: 500 characters */
 
 /* The method of both halves of a set-off: no money moved. */
 #define PAYMENT_METHOD_SET_OFF "set-off"
@@ -112,9 +126,13 @@ typedef struct payment {
 	char note[PAYMENT_NOTE_MAX + 1];
 	char created_by[AGING_PAYER_MAX + 1];   /* the actor */
 	char created_at[32];                    /* UTC, as stored */
-	int64_t allocated;                      /* the sum of allocations */
-	int64_t unapplied;                      /* amount - allocated */
+	int64_t allocated;                      /* the sum of allocations; 0 when reversed */
+	int64_t unapplied;                      /* amount - allocated; 0 when reversed */
 	bool set_off;                           /* written by payment_set_off, not stored */
+	bool reversed;                          /* the fields below are set */
+	date_t reversed_on;                     /* from this day on none of it counts */
+	char reversal_reason[PAYMENT_REASON_MAX + 1];
+	char reversed_by[AGING_PAYER_MAX + 1];  /* the actor */
 	payment_allocation *allocs;             /* owned: payment_free */
 	size_t nallocs;
 } payment;
@@ -144,7 +162,8 @@ int payment_record(db_conn *db, payment *p, const allocation_request *req, size_
 /* Applies unapplied cash of received payment id, as of today: to the
  * requested invoices, or (n == 0) automatically oldest due first. Reloads
  * the payment into *out (payment_free). PAY_E_NOTHING when nothing is
- * unapplied; PAY_E_NOT_FOUND for no such received payment. */
+ * unapplied; PAY_E_REVERSED when the payment is reversed; PAY_E_NOT_FOUND
+ * for no such received payment. */
 int payment_apply(db_conn *db, int64_t id, const allocation_request *req, size_t n,
     date_t today, payment *out, const char **code, char *err, size_t errlen);
 
@@ -171,6 +190,23 @@ int payment_set_off(db_conn *db, const char *number, payment *p,
     const allocation_request *req, size_t n, date_t today, payment *received,
     const char **code, char *err, size_t errlen);
 
+/* Reverses payment id (received or refund) as of reversed_on: from that
+ * day on none of its allocations counts and its unapplied cash is gone
+ * (see above). A set-off is reversed whole: its other half (the same
+ * payer and reference, method set-off) with it. reversed_on may not be
+ * after today, before the payment's date or before the applied_on of any
+ * of its allocations (PAY_E_INVALID); reason (surrounding white space
+ * dropped, runs of it made one space) must say something, in at most 500
+ * characters of UTF-8 without control characters (PAY_E_INVALID). A
+ * payment is reversed once (PAY_E_ALREADY_REVERSED); PAY_E_NOT_FOUND for
+ * no such payment. Locks the payment rows, then the documents they settle.
+ * Reloads the payment into *out and the set-off's other half into *other
+ * (other->id 0 when there is none; payment_free both, whatever this
+ * returns). The caller audits both ("payment.reverse"). */
+int payment_reverse(db_conn *db, int64_t id, date_t reversed_on, const char *reason,
+    const char *actor, date_t today, payment *out, payment *other, const char **code,
+    char *err, size_t errlen);
+
 /* Reads payment id with its allocations into *out (payment_free).
  * dealer_id non-NULL: a payment of another dealer counts as none. Returns
  * 1, 0 or -1. */
@@ -185,19 +221,23 @@ typedef struct payment_filter {
 } payment_filter;
 
 /* The payments filter selects, newest first, without their allocations
- * (allocated and unapplied are filled in). *out is a new array of *n
- * (free each with payment_free, then the array). Returns 0 or -1. */
+ * (allocated, unapplied and the reversal are filled in). *out is a new
+ * array of *n (free each with payment_free, then the array). Returns 0 or
+ * -1. */
 int payment_list(db_conn *db, const payment_filter *f, payment **out, size_t *n, char *err,
     size_t errlen);
 
 /* Appends the audit record of a payment written in this transaction
- * (action "payment.record", "payment.apply" or "payment.refund"): payer,
- * amount, reference and every allocation in the detail. Call it last. */
+ * (action "payment.record", "payment.apply", "payment.refund",
+ * "payment.set_off" or "payment.reverse"): payer, amount, reference and
+ * every allocation in the detail, and a reversed payment's date and
+ * reason. Call it last. */
 int payment_audit(db_conn *db, const char *actor, const char *action, const payment *p,
     char *err, size_t errlen);
 
 /* The aging of what is open as of as_of — invoices issued and payments
- * received on or before that date, allocations applied on or before it —
+ * received on or before that date, allocations applied on or before it,
+ * but nothing of a payment reversed on or before it —
  * one row per dealer, payer and currency (receivables.h), sorted. dealer_id
  * non-NULL: only documents and payments of that dealer. *rows is a new
  * array of *n. Returns 0 or -1. */

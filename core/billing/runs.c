@@ -89,13 +89,13 @@ plan_items(db_conn *db, date_t from, date_t to, const char *dealer_id, int max_l
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT dealer_id, "
 		"currency, id, FLOOR((ROW_NUMBER() OVER (PARTITION BY dealer_id, currency "
 		"ORDER BY id) - 1) / ?) + 1 AS part FROM contracts WHERE sale_date >= ? AND "
-		"sale_date < ? AND remitted_by IS NULL AND (? IS NULL OR dealer_id = ?)) t "
+		"sale_date < ? AND remitted_by = '' AND (? IS NULL OR dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 		"SELECT dealer_id, currency, part, MIN(id), MAX(id) FROM (SELECT k.dealer_id, "
 		"x.currency, k.id, FLOOR((ROW_NUMBER() OVER (PARTITION BY k.dealer_id, x.currency "
 		"ORDER BY k.id) - 1) / ?) + 1 AS part FROM cancellations x JOIN contracts k ON "
 		"k.id = x.contract_id WHERE x.cancellation_date >= ? AND x.cancellation_date < ? "
-		"AND x.commission_chargeback > 0 AND x.charged_back_by IS NULL "
+		"AND x.commission_chargeback > 0 AND x.charged_back_by = '' "
 		"AND (? IS NULL OR k.dealer_id = ?)) t "
 		"GROUP BY dealer_id, currency, part ORDER BY dealer_id, currency, part",
 		/* Installments: contracts sold before the period's end, whose
@@ -277,12 +277,12 @@ item_lines(db_conn *db, date_t from, date_t to, const run_item *it, invoice *inv
 	static const char *const sql[2] = {
 		"SELECT number, plan_code, dealer_cost, tax_category, tax_rate FROM contracts "
 		"WHERE dealer_id = ? AND currency = ? AND sale_date >= ? AND sale_date < ? "
-		"AND id BETWEEN ? AND ? AND remitted_by IS NULL ORDER BY id FOR UPDATE",
+		"AND id BETWEEN ? AND ? AND remitted_by = '' ORDER BY id FOR UPDATE",
 		"SELECT k.number, k.plan_code, x.commission_chargeback, k.tax_category, k.tax_rate "
 		"FROM cancellations x JOIN contracts k ON k.id = x.contract_id WHERE k.dealer_id = ? "
 		"AND x.currency = ? AND x.cancellation_date >= ? AND x.cancellation_date < ? "
 		"AND x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? "
-		"AND x.charged_back_by IS NULL ORDER BY k.id FOR UPDATE",
+		"AND x.charged_back_by = '' ORDER BY k.id FOR UPDATE",
 	};
 	static const char *const codes[4] = { "S", "Z", "E", "AE" };
 	db_rows *r = db_query(db, sql[it->kind], "ssDDii", it->dealer_id, it->currency, from, to,
@@ -490,7 +490,9 @@ installments(db_conn *db, const billing_settings *bs, const char *period, run_it
 }
 
 /* Records the item's invoice on the contracts (cancellations, claims) it
- * billed, so no later run bills them again. */
+ * billed, so no later run bills them again. remitted_by and charged_back_by
+ * are '' until then: fixed-width CHAR(32) columns, so the mark overwrites
+ * the row in place (migration 0008). */
 static int
 mark_billed(db_conn *db, const item_txn *t, const char *number)
 {
@@ -505,12 +507,12 @@ mark_billed(db_conn *db, const item_txn *t, const char *number)
 	if (t->it.kind == RUN_REMITTANCE)
 		return db_exec(db, "UPDATE contracts SET remitted_by = ? WHERE dealer_id = ? AND "
 		    "currency = ? AND sale_date >= ? AND sale_date < ? AND id BETWEEN ? AND ? AND "
-		    "remitted_by IS NULL", "sssDDii", number, t->it.dealer_id, t->it.currency, from,
+		    "remitted_by = ''", "sssDDii", number, t->it.dealer_id, t->it.currency, from,
 		    to, t->it.first_id, t->it.last_id) < 0 ? -1 : 0;
 	return db_exec(db, "UPDATE cancellations x JOIN contracts k ON k.id = x.contract_id "
 	    "SET x.charged_back_by = ? WHERE k.dealer_id = ? AND x.currency = ? AND "
 	    "x.cancellation_date >= ? AND x.cancellation_date < ? AND "
-	    "x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? AND x.charged_back_by IS NULL",
+	    "x.commission_chargeback > 0 AND k.id BETWEEN ? AND ? AND x.charged_back_by = ''",
 	    "sssDDii", number, t->it.dealer_id, t->it.currency, from, to, t->it.first_id,
 	    t->it.last_id) < 0 ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /* contractctl payment and report aging — finance records payments and
- * refunds, applies unapplied cash, lists payments and reads the aging of
- * what is open. The rules are core/billing/payments.h's; each change runs
+ * refunds, applies unapplied cash, reverses payments, lists payments and
+ * reads the aging of what is open. The rules are core/billing/payments.h's; each change runs
  * in one transaction with its audit record, as over HTTP. */
 #include "cli/cli.h"
 #include "billing/payments.h"
@@ -28,6 +28,7 @@ payment_usage(FILE *f)
 	    "       contractctl payment set-off CREDIT-NOTE --amount AMOUNT --currency CUR\n"
 	    "                  --reference REF [--date YYYY-MM-DD] [--note TEXT]\n"
 	    "                  [--allocate INVOICE=AMOUNT]...\n"
+	    "       contractctl payment reverse ID --reason TEXT [--date YYYY-MM-DD]\n"
 	    "       contractctl payment show ID [--format table|csv|xml]\n"
 	    "       contractctl payment list [--dealer ID] [--from DATE] [--to DATE] [--limit N]\n"
 	    "                  [--format table|csv|xml]\n"
@@ -39,7 +40,10 @@ payment_usage(FILE *f)
 	    "first. refund: money paid back against a credit note. Methods: transfer (the\n"
 	    "default), direct-debit, card, cash, cheque, other. set-off: the credit note\n"
 	    "pays its buyer's open invoices (the named ones, or oldest due first) and no\n"
-	    "money moves; the whole amount must find open invoices.\n");
+	    "money moves; the whole amount must find open invoices. reverse: payment ID is\n"
+	    "undone from --date (default today) on: its invoices or credit note are open\n"
+	    "again by what it settled and its unapplied cash is gone (both halves of a\n"
+	    "set-off); --reason says why.\n");
 }
 
 static void
@@ -124,6 +128,11 @@ print_payment(const payment *p, cli_format f)
 		    p->method, date, p->reference);
 		printf("allocated %s %s, unapplied %s %s\n", allocated, p->currency, unapplied,
 		    p->currency);
+		if (p->reversed) {
+			char on[DATE_STR_LEN + 1];
+			date_format(p->reversed_on, on);
+			printf("reversed on %s by %s: %s\n", on, p->reversed_by, p->reversal_reason);
+		}
 	}
 	for (size_t i = 0; i < p->nallocs; i++) {
 		const payment_allocation *a = &p->allocs[i];
@@ -149,11 +158,13 @@ print_payment(const payment *p, cli_format f)
  * ------------------------------------------------------------------------ */
 
 typedef struct pay_txn {
-	enum { TXN_RECORD, TXN_APPLY, TXN_REFUND, TXN_SET_OFF } kind;
+	enum { TXN_RECORD, TXN_APPLY, TXN_REFUND, TXN_SET_OFF, TXN_REVERSE } kind;
 	payment *p;
-	payment *received;    /* set-off: the received half */
+	payment *received;    /* set-off: the received half; reverse: the other half */
 	int64_t id;
 	const char *number;
+	date_t date;          /* reverse: the reversal's date */
+	const char *reason;   /* reverse */
 	allocation_request *req;
 	size_t n;
 	bool auto_allocate;
@@ -189,6 +200,13 @@ pay_txn_fn(db_conn *db, void *arg)
 		    sizeof t->err) != 0)
 			r = -1;
 		break;
+	case TXN_REVERSE:
+		r = payment_reverse(db, t->id, t->date, t->reason, t->actor, today, t->p,
+		    t->received, &t->code, t->err, sizeof t->err);
+		if (r == 0 && t->received->id != 0 && payment_audit(db, t->actor,
+		    "payment.reverse", t->received, t->err, sizeof t->err) != 0)
+			r = -1;
+		break;
 	default:
 		r = payment_refund(db, t->number, t->p, today, &t->code, t->err, sizeof t->err);
 		break;
@@ -197,7 +215,7 @@ pay_txn_fn(db_conn *db, void *arg)
 		return r;
 	if (payment_audit(db, t->actor, t->kind == TXN_RECORD ? "payment.record" :
 	    t->kind == TXN_APPLY ? "payment.apply" : t->kind == TXN_SET_OFF ? "payment.set_off" :
-	    "payment.refund", t->p, t->err,
+	    t->kind == TXN_REVERSE ? "payment.reverse" : "payment.refund", t->p, t->err,
 	    sizeof t->err) != 0)
 		return -1;
 	return 0;
@@ -234,7 +252,7 @@ run_txn(cli_ctx *ctx, pay_txn *t)
 enum {
 	OPT_DEALER = 256, OPT_CUSTOMER, OPT_AMOUNT, OPT_CURRENCY, OPT_REFERENCE, OPT_DATE,
 	OPT_METHOD, OPT_NOTE, OPT_ALLOCATE, OPT_NO_AUTO, OPT_FORMAT, OPT_FROM, OPT_TO, OPT_LIMIT,
-	OPT_AS_OF, OPT_HELP,
+	OPT_AS_OF, OPT_REASON, OPT_HELP,
 };
 
 static const struct option payment_opts[] = {
@@ -253,6 +271,7 @@ static const struct option payment_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "as-of", required_argument, NULL, OPT_AS_OF },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -260,7 +279,7 @@ static const struct option payment_opts[] = {
 /* Everything the subcommands take, parsed once. */
 typedef struct pay_args {
 	const char *dealer, *customer, *amount, *currency, *reference, *method, *note;
-	const char *format;
+	const char *format, *reason;
 	date_t date, from, to, as_of;
 	bool has_date, has_as_of, no_auto, help;
 	int64_t limit;
@@ -287,6 +306,7 @@ parse_args(const char *cmd, int argc, char **argv, pay_args *a)
 		case OPT_REFERENCE: a->reference = optarg; break;
 		case OPT_METHOD: a->method = optarg; break;
 		case OPT_NOTE: a->note = optarg; break;
+		case OPT_REASON: a->reason = optarg; break;
 		case OPT_NO_AUTO: a->no_auto = true; break;
 		case OPT_FORMAT: a->format = optarg; break;
 		case OPT_HELP: a->help = true; break;
@@ -522,6 +542,46 @@ payment_set_off_cmd(cli_ctx *ctx, const pay_args *a)
 }
 
 static int
+payment_reverse_cmd(cli_ctx *ctx, const pay_args *a)
+{
+	payment p, other;
+	pay_txn t;
+	char *end;
+	long long id;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	memset(&other, 0, sizeof other);
+	memset(&t, 0, sizeof t);
+	if (a->npos != 1 || (id = strtoll(a->pos[0], &end, 10)) < 1 || *end != '\0') {
+		fprintf(stderr, "contractctl: payment reverse needs a payment ID\n");
+		return 2;
+	}
+	if (a->reason == NULL) {
+		fprintf(stderr, "contractctl: payment reverse needs --reason TEXT: why it is "
+		    "undone\n");
+		return 2;
+	}
+	t.kind = TXN_REVERSE;
+	t.p = &p;
+	t.received = &other;
+	t.id = id;
+	t.date = a->has_date ? a->date : date_today();
+	t.reason = a->reason;
+	rc = run_txn(ctx, &t);
+	if (rc == 0) {
+		print_payment(&p, CLI_FORMAT_TABLE);
+		if (other.id != 0) {
+			printf("\n");
+			print_payment(&other, CLI_FORMAT_TABLE);
+		}
+	}
+	payment_free(&p);
+	payment_free(&other);
+	return rc;
+}
+
+static int
 payment_show_cmd(cli_ctx *ctx, const pay_args *a)
 {
 	payment p;
@@ -552,8 +612,8 @@ static int
 payment_list_cmd(cli_ctx *ctx, const pay_args *a)
 {
 	static const char *const header[] = { "ID", "DIRECTION", "DATE", "PAYER", "DEALER",
-		"REFERENCE", "METHOD", "CURRENCY", "AMOUNT", "ALLOCATED", "UNAPPLIED" };
-	enum { NC = 11 };
+		"REFERENCE", "METHOD", "CURRENCY", "AMOUNT", "ALLOCATED", "UNAPPLIED", "REVERSED" };
+	enum { NC = 12 };
 	payment_filter f = { a->dealer, a->from, a->to, a->limit };
 	payment *list;
 	cli_format fmt;
@@ -593,6 +653,10 @@ payment_list_cmd(cli_ctx *ctx, const pay_args *a)
 		row[9] = xstrdup(txt);
 		money_format(p->unapplied, p->currency, txt, sizeof txt);
 		row[10] = xstrdup(txt);
+		d[0] = '\0';
+		if (p->reversed)
+			date_format(p->reversed_on, d);
+		row[11] = xstrdup(d);
 	}
 	cli_print_rows(fmt, header, (const char *const *)cells, n, NC);
 	for (size_t i = 0; i < n * NC; i++)
@@ -628,6 +692,8 @@ cmd_payment(cli_ctx *ctx, int argc, char **argv)
 		rc = payment_refund_cmd(ctx, &a);
 	else if (strcmp(argv[0], "set-off") == 0)
 		rc = payment_set_off_cmd(ctx, &a);
+	else if (strcmp(argv[0], "reverse") == 0)
+		rc = payment_reverse_cmd(ctx, &a);
 	else if (strcmp(argv[0], "show") == 0)
 		rc = payment_show_cmd(ctx, &a);
 	else if (strcmp(argv[0], "list") == 0)

@@ -36,10 +36,12 @@ cli_print_table(const char *const *header, const char *const *cells, size_t nrow
 	}
 	for (size_t r = 0; r <= nrows; r++) {
 		const char *const *row = r == 0 ? header : cells + (r - 1) * ncols;
-		for (size_t c = 0; c < ncols; c++) {
-			bool last = c + 1 == ncols;
+		size_t end = ncols;      /* no padding after the last cell with text */
+		while (end > 1 && row[end - 1][0] == '\0')
+			end--;
+		for (size_t c = 0; c < end; c++) {
 			fputs(row[c], stdout);
-			if (!last)
+			if (c + 1 < end)
 				printf("%*s", (int)(width[c] - text_width(row[c]) + 2), "");
 		}
 		putchar('\n');

@@ -25,7 +25,7 @@ refused(exchange_reply *out, const char *code, const char *err)
 {
 	int status = 422;
 
-	if (strcmp(code, PAY_E_DUPLICATE) == 0)
+	if (strcmp(code, PAY_E_DUPLICATE) == 0 || strcmp(code, PAY_E_ALREADY_REVERSED) == 0)
 		status = 409;
 	else if (strcmp(code, PAY_E_NOT_FOUND) == 0)
 		status = 404;
@@ -120,6 +120,11 @@ receipt(const payment *p, int status, exchange_reply *out)
 	}
 	xw_money(root, "Allocated", p->allocated, p->currency);
 	xw_money(root, "Unapplied", p->unapplied, p->currency);
+	if (p->reversed) {
+		xmlNodePtr el = xw_elem(root, "Reversal");
+		xw_date(el, "ReversedOn", p->reversed_on);
+		xw_text(el, "Reason", p->reversal_reason);
+	}
 	free(out->body);
 	out->status = status;
 	out->body = xw_finish(doc, &out->len);
@@ -298,6 +303,59 @@ exchange_payment_apply(const exchange_ctx *ctx, const char *id_text, const char 
 done:
 	payment_free(&p);
 	free(req);
+	problems_free(&pl);
+	xmlFreeDoc(doc);
+}
+
+void
+exchange_payment_reverse(const exchange_ctx *ctx, const char *id_text, const char *body,
+    size_t len, exchange_reply *out)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root;
+	payment p, other;
+	problem_list pl;
+	date_t on = 0;
+	int64_t id;
+	const char *code = NULL;
+	char reason[PAYMENT_REASON_MAX + 1], err[600];
+	int r;
+
+	memset(out, 0, sizeof *out);
+	memset(&p, 0, sizeof p);
+	memset(&other, 0, sizeof other);
+	problems_init(&pl, "/PaymentReversal");
+	if (!parse_id(id_text, &id)) {
+		exchange_reply_error(out, 404, "not-found", NULL, "there is no payment %s", id_text);
+		goto done;
+	}
+	if ((doc = exchange_read_request(ctx, "PaymentReversal", body, len, out)) == NULL)
+		goto done;
+	root = xmlDocGetRootElement(doc);
+	xr_date(root, "ReversalDate", &on, &pl, "ReversalDate");
+	xr_text(root, "Reason", reason, sizeof reason);
+	if (problems_answer(&pl, out))
+		goto done;
+	r = payment_reverse(ctx->db, id, on, reason, ctx->actor, ctx->today, &p, &other, &code,
+	    err, sizeof err);
+	if (r == PAYMENT_REFUSED) {
+		/* The URL names the payment: none is a resource not found. */
+		if (strcmp(code, PAY_E_NOT_FOUND) == 0)
+			exchange_reply_error(out, 404, "not-found", NULL, "%s", err);
+		else
+			refused(out, code, err);
+		goto done;
+	}
+	if (r != 0 || payment_audit(ctx->db, ctx->actor, "payment.reverse", &p, err,
+	    sizeof err) != 0 || (other.id != 0 && payment_audit(ctx->db, ctx->actor,
+	    "payment.reverse", &other, err, sizeof err) != 0)) {
+		db_unavailable(out, err);
+		goto done;
+	}
+	receipt(&p, 200, out);
+done:
+	payment_free(&p);
+	payment_free(&other);
 	problems_free(&pl);
 	xmlFreeDoc(doc);
 }

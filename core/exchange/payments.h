@@ -1,6 +1,7 @@
-/* payments — finance's payments, refunds and the aging report over the
- * exchange: the XML documents (Payment, PaymentApplication, Refund, SetOff in;
- * PaymentReceipt out) and the CSV report. The rules are
+/* payments — finance's payments, refunds, reversals and the aging report
+ * over the exchange: the XML documents (Payment, PaymentApplication,
+ * Refund, SetOff, PaymentReversal in; PaymentReceipt out) and the CSV
+ * report. The rules are
  * core/billing/payments.h's; this reads and writes documents, maps
  * refusals to answers and audits.
  *
@@ -11,7 +12,7 @@
  * Answers: 201 a PaymentReceipt (recorded), 200 a PaymentReceipt (read or
  * applied); 400 not XML or not the expected document, or invalid against
  * its schema; 404 no such payment or credit note (or another dealer's);
- * 409 duplicate-reference; 422 a refusal (payments.h codes:
+ * 409 duplicate-reference, already-reversed; 422 a refusal (payments.h codes:
  * currency-mismatch, over-allocation, ...); 503 the database failed. */
 #ifndef CD_EXCHANGE_PAYMENTS_H
 #define CD_EXCHANGE_PAYMENTS_H
@@ -32,6 +33,12 @@ void exchange_payment_get(const exchange_ctx *ctx, const char *id, exchange_repl
 /* POST /v1/payments/{id}/allocations (finance): a PaymentApplication
  * applying the payment's unapplied cash. */
 void exchange_payment_apply(const exchange_ctx *ctx, const char *id, const char *body,
+    size_t len, exchange_reply *out);
+
+/* POST /v1/payments/{id}/reversal (finance): a PaymentReversal undoing
+ * payment id (and a set-off's other half) as of its ReversalDate; 200 and
+ * the payment's receipt, with its Reversal. */
+void exchange_payment_reverse(const exchange_ctx *ctx, const char *id, const char *body,
     size_t len, exchange_reply *out);
 
 /* POST /v1/invoices/{number}/refunds (finance): a Refund of the credit

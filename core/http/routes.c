@@ -38,6 +38,8 @@ const route routes[] = {
 	{ HTTP_GET, "/v1/payments/{id}", "/v1/payments/{id}", 0, ROLES_ANY, route_payment_get },
 	{ HTTP_POST, "/v1/payments/{id}/allocations", "/v1/payments/{id}/allocations",
 	    ROUTE_TRANSACTION, FINANCE, route_payment_apply },
+	{ HTTP_POST, "/v1/payments/{id}/reversal", "/v1/payments/{id}/reversal",
+	    ROUTE_TRANSACTION, FINANCE, route_payment_reverse },
 	{ HTTP_POST, "/v1/invoices/{number}/refunds", "/v1/invoices/{number}/refunds",
 	    ROUTE_TRANSACTION, FINANCE, route_refund_post },
 	{ HTTP_POST, "/v1/invoices/{number}/set-offs", "/v1/invoices/{number}/set-offs",

@@ -50,6 +50,7 @@ void route_credit_note_post(route_env *env, http_req *req, http_resp *resp);
 void route_payment_post(route_env *env, http_req *req, http_resp *resp);
 void route_payment_get(route_env *env, http_req *req, http_resp *resp);
 void route_payment_apply(route_env *env, http_req *req, http_resp *resp);
+void route_payment_reverse(route_env *env, http_req *req, http_resp *resp);
 void route_refund_post(route_env *env, http_req *req, http_resp *resp);
 void route_set_off_post(route_env *env, http_req *req, http_resp *resp);
 void route_report_aging(route_env *env, http_req *req, http_resp *resp);

@@ -1,5 +1,5 @@
 /* Payments, refunds and aging over HTTP: finance records payments and
- * refunds and applies unapplied cash; finance, admin and each dealer (its
+ * refunds, applies unapplied cash and reverses payments; finance, admin and each dealer (its
  * own) read payments and the aging report. The work is core/exchange's
  * (exchange/payments.h). */
 #include "http/routes.h"
@@ -48,6 +48,22 @@ route_payment_apply(route_env *env, http_req *req, http_resp *resp)
 	if (!route_exchange_ctx(env, req, resp, &ctx, actor, sizeof actor))
 		return;
 	exchange_payment_apply(&ctx, req->params[0], req->body.data ? req->body.data : "",
+	    req->body.len, &reply);
+	route_exchange_answer(resp, &reply);
+}
+
+/* POST /v1/payments/{id}/reversal (finance): a PaymentReversal; 200 and
+ * the payment's PaymentReceipt. */
+void
+route_payment_reverse(route_env *env, http_req *req, http_resp *resp)
+{
+	exchange_ctx ctx;
+	exchange_reply reply = { 0 };
+	char actor[PRINCIPAL_ACTOR_MAX];
+
+	if (!route_exchange_ctx(env, req, resp, &ctx, actor, sizeof actor))
+		return;
+	exchange_payment_reverse(&ctx, req->params[0], req->body.data ? req->body.data : "",
 	    req->body.len, &reply);
 	route_exchange_answer(resp, &reply);
 }

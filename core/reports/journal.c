@@ -41,6 +41,15 @@
  *                      for what was allocated to an invoice issued after
  *                      the set-off's day: receivable debit, unapplied_cash
  *                      credit, until apply: moves it on that day
+ *   reversal:ID        a payment reversed in the range, on the reversal's
+ *                      day, undoing what the entries above booked for it:
+ *                      money received — cash credit (the amount),
+ *                      receivable debit (what its allocations had
+ *                      settled), unapplied_cash debit (the rest); a refund
+ *                      — cash debit, receivable credit; a set-off (once,
+ *                      ID its received half) — unapplied_cash debit and
+ *                      receivable credit of what its received half had
+ *                      not allocated (usually nothing: no entry)
  *   cancel:CONTRACT    a contract cancelled in the range: the unearned
  *                      released (earning.h) from unearned_revenue to
  *                      cancellations; the refund's credit note debits
@@ -54,10 +63,13 @@
  *                      day
  *
  * Money follows its allocations' applied_on (payments.h), the day the
- * aging report counts them from, so summed up to any day unapplied_cash
- * is the aging's unapplied cash and receivable its open invoices less open
- * credit notes (but a refund dated before its credit note was issued
- * leads the aging until that issue date).
+ * aging report counts them from, and a reversal's date, from which the
+ * aging counts none of the reversed payment (a reversal is never dated
+ * before an allocation of its payment, so every allocation it undoes is
+ * booked by then), so summed up to any day unapplied_cash is the aging's
+ * unapplied cash and receivable its open invoices less open credit notes
+ * (but a refund dated before its credit note was issued leads the aging
+ * until that issue date).
  *
  * Amounts are positive in the debit or the credit column, the other one
  * empty. */
@@ -345,7 +357,8 @@ claims(journal *j)
 }
 
 /* ------------------------------------------------------------------------
- * Money: payments received, refunds, set-offs, unapplied cash applied later
+ * Money: payments received, refunds, set-offs, unapplied cash applied later,
+ * reversals
  * ------------------------------------------------------------------------ */
 
 /* payment:ID, refund:ID or setoff:ID, dated the day of the payment. */
@@ -397,7 +410,10 @@ static int
 payments(journal *j)
 {
 	/* Column 9: what the payment's allocations settled on its own day;
-	 * the rest is unapplied then (applications() moves it later). Column
+	 * the rest is unapplied then (applications() moves it later). Both
+	 * count the allocations of reversed payments too: they are what
+	 * happened until the reversal, whose reversal: entry undoes them on
+	 * its day (a reversal is never dated before an allocation). Column
 	 * 10: the credit note refunded, or set off: the refund of the payer
 	 * with the same reference (unique per payer and direction; a
 	 * set-off's two halves share theirs). 'set-off' is payments.h's
@@ -446,6 +462,63 @@ applications(journal *j)
 	    "WHERE a.id > ? AND a.applied_on >= ? AND a.applied_on < ? "
 	    "AND p.direction = 'received' AND a.applied_on > p.received_date "
 	    "ORDER BY a.id LIMIT ?", application_entry);
+}
+
+/* reversal:ID: a payment reversed, on the day of its reversal. Its
+ * payment:, apply:, refund: and setoff: entries stay as booked (they are
+ * what happened until then); this one undoes them. */
+static int
+reversal_entry(journal *j, db_rows *r)
+{
+	bool refund = strcmp(db_rows_str(r, 2), "refund") == 0;
+	bool set_off = db_rows_int(r, 8) != 0;
+	int64_t id_num = db_rows_int(r, 0), amount = db_rows_int(r, 5);
+	int64_t allocated = db_rows_int(r, 9);
+	const char *kind = db_rows_str(r, 6), *payer = db_rows_str(r, 7);
+	const char *reason = db_rows_str(r, 10) ? db_rows_str(r, 10) : "";
+	/* payer: 400 characters, reason: 500, of up to 4 bytes, never cut. */
+	char id[64], text[3800];
+	ledger_entry e;
+	date_t day;
+
+	if (set_off && refund)
+		return 0; /* reversed with its received half */
+	db_rows_date(r, 1, &day);
+	ledger_entry_init(&e);
+	if (set_off) {
+		/* Both sides sat in receivable: only what waited in unapplied
+		 * cash for an invoice (never, once all of it is allocated) moves. */
+		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount - allocated);
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -(amount - allocated));
+		snprintf(text, sizeof text, "set-off with %s %s reversed: %s", kind, payer, reason);
+	} else if (refund) {
+		ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -amount);
+		snprintf(text, sizeof text, "refund to %s %s reversed: %s", kind, payer, reason);
+	} else {
+		ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
+		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], allocated);
+		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount - allocated);
+		snprintf(text, sizeof text, "payment received from %s %s reversed: %s", kind, payer,
+		    reason);
+	}
+	snprintf(id, sizeof id, "reversal:%" PRId64, id_num);
+	return write_entry(j, &e, day, id, db_rows_str(r, 4), db_rows_str(r, 3), text);
+}
+
+static int
+reversals(journal *j)
+{
+	/* Column 9: everything its allocations settled — all of them, as a
+	 * reversal is never dated before one counts. */
+	return each_row(j, "payment reversals",
+	    "SELECT p.id, v.reversed_on, p.direction, p.reference, p.currency, p.amount, "
+	    "p.payer_kind, p.payer, p.method = 'set-off', "
+	    "(SELECT COALESCE(SUM(a.amount), 0) FROM payment_allocations a "
+	    "WHERE a.payment_id = p.id), v.reason "
+	    "FROM payment_reversals v JOIN payments p ON p.id = v.payment_id "
+	    "WHERE v.payment_id > ? AND v.reversed_on >= ? AND v.reversed_on < ? "
+	    "ORDER BY v.payment_id LIMIT ?", reversal_entry);
 }
 
 /* ------------------------------------------------------------------------
@@ -565,7 +638,8 @@ report_journal(db_conn *db, const report_request *rq, const ledger_accounts *acc
 		snprintf(err, errlen, "the output failed");
 		goto out;
 	}
-	if (invoices(&j) != 0 || claims(&j) != 0 || payments(&j) != 0 || applications(&j) != 0)
+	if (invoices(&j) != 0 || claims(&j) != 0 || payments(&j) != 0 || applications(&j) != 0 ||
+	    reversals(&j) != 0)
 		goto out;
 	switch (report_scan_contracts(db, rq->from, rq->to, contract_fold, &cp, err, errlen)) {
 	case 0:

@@ -319,6 +319,12 @@ def set_off_xml(date, amount, ref, allocs=(), currency="EUR"):
                "".join(allocation_xml(n, v, currency) for n, v in allocs)))
 
 
+def reversal_xml(date, reason=None):
+    """A PaymentReversal; reason None leaves the element out."""
+    return '<PaymentReversal xmlns="%s"><ReversalDate>%s</ReversalDate>%s</PaymentReversal>' % (
+        NS, date, "" if reason is None else "<Reason>%s</Reason>" % reason)
+
+
 def payment_receipt(resp, what, status=201):
     """The PaymentReceipt as a dict (status checked; the schema is not)."""
     root = expect_reply(resp, "PaymentReceipt", what, status)
@@ -330,7 +336,9 @@ def payment_receipt(resp, what, status=201):
             "amount": text(root, "Amount"), "currency": cur, "allocs": allocs,
             "allocated": text(root, "Allocated"), "unapplied": text(root, "Unapplied"),
             "dealer": text(root, "Payer", "DealerId"),
-            "customer": text(root, "Payer", "CustomerName")}
+            "customer": text(root, "Payer", "CustomerName"),
+            "reversed_on": text(root, "Reversal", "ReversedOn"),
+            "reason": text(root, "Reversal", "Reason")}
 
 
 def batch(doc_id, dealer, inner):

@@ -6,7 +6,7 @@ before, on and after the due dates, every bucket edge; partial payments;
 automatic allocation oldest due date first; over-payment whose unapplied
 cash is applied later; payments received before the invoices they settle;
 refunds of a credit note that can never exceed what it has open; currency
-mismatches refused; another dealer's data never visible; the CLI's report
+mismatches refused; payments, refunds and set-offs reversed; another dealer's data never visible; the CLI's report
 equal to the API's byte for byte; and every amount reconciled to the cent
 against the database."""
 import csv
@@ -610,11 +610,215 @@ def test_set_off_of_credit_note(c):
     check("payment.set_off" in audit, "set-offs are audited: " + audit)
 
 
+def reverse(c, pid, date, reason="Direct debit returned: account closed", key=None,
+            headers=None):
+    return c.srv.request("POST", "/v1/payments/%s/reversal" % pid, key=key or c.finance,
+                         body=dd.reversal_xml(date, reason), headers=headers)
+
+
+def journal_entries(c, frm, to, prefix):
+    """{entry: (date, {account: debit - credit in cents})} of the journal's
+    entries named prefix..., each checked to balance."""
+    r = c.srv.request("GET", "/v1/reports/journal.csv?from=%s&to=%s" % (frm, to), key=c.finance)
+    harness.expect_status(r, 200, "the journal")
+    rows = list(csv.DictReader(io.StringIO(r.body, newline="")))
+    out = {}
+    for row in rows:
+        if not row["entry"].startswith(prefix):
+            continue
+        cents = int(Decimal(row["debit"] or "0") * 100) - int(Decimal(row["credit"] or "0") * 100)
+        date, lines = out.setdefault(row["entry"], (row["date"], {}))
+        eq(row["date"], date, "%s: one date" % row["entry"])
+        lines[row["account"]] = lines.get(row["account"], 0) + cents
+    for name, (_, lines) in out.items():
+        eq(sum(lines.values()), 0, "%s balances: %s" % (name, lines))
+    return out
+
+
+def test_reversals(c):
+    """A payment undone: a partial payment's invoice is open again from the
+    reversal's date on and the aging before it is unchanged; every refusal
+    leaves nothing behind; a reversed payment's cash is never applied; a
+    refund's credit note is owed again; a set-off is undone whole; the
+    CLI; the journal's reversal entries; the audit trail."""
+    count = lambda: c.srv.sql("SELECT COUNT(*) FROM payment_reversals").split()[-1]  # noqa: E731
+    # A 10.00 invoice to the other dealer dated five days back (due five
+    # days from now), 4.00 of it paid by direct debit four days ago.
+    x = order(c, OTHER, [("REFLECTOR", "1")])
+    c.srv.sql("UPDATE invoices SET issue_date = '%s', due_date = '%s' WHERE number = '%s'"
+              % (day(-5), day(5), x))
+    r = pay(c, ("dealer", OTHER), day(-4), "4.00", "DD-0001", method="direct-debit",
+            allocs=[(x, "4.00")])
+    eq(r["allocs"], [(x, "invoice", "4.00", day(-4), "6.00")], "6.00 left open")
+    pid = r["id"]
+    dates = [day(n) for n in (-5, -4, -3, -2, 0, 6)]
+    before = {d: aging(c, d) for d in dates}
+    expect_row(before[day(-3)], "paid in part", OTHER, OTHER, current="6.00", total="6.00",
+               balance="6.00")
+    expect_row(before[day(0)], "today", OTHER, OTHER, current="6.00", total="6.00",
+               unapplied="38.00", balance="-32.00")
+
+    # Refused, and nothing recorded.
+    n = count()
+    expect_error(reverse(c, pid, day(-2), key=c.keys[OTHER]), 403, None, "a dealer")
+    expect_error(reverse(c, pid, day(1)), 422, "invalid-payment", "reversed tomorrow")
+    expect_error(reverse(c, pid, day(-5)), 422, "invalid-payment", "before the payment")
+    expect_error(reverse(c, pid, day(-2), reason=" \n "), 422, "invalid-payment",
+                 "a blank reason")
+    expect_error(reverse(c, pid, day(-2), reason=None), 400, None, "no Reason")
+    expect_error(reverse(c, pid, day(-2), reason="x" * 501), 400, None, "501 characters")
+    expect_error(reverse(c, "999999", day(-2)), 404, "not-found", "no such payment")
+    expect_error(reverse(c, "17x", day(-2)), 404, "not-found", "not a payment id")
+    expect_error(c.srv.request("POST", "/v1/payments/%s/reversal" % pid, key=c.finance,
+                               body="<Payment xmlns='%s'/>" % NS), 400, None, "another document")
+    eq(count(), n, "refused reversals record nothing")
+
+    # Reversed two days ago: from then on x is open in full.
+    resp = reverse(c, pid, day(-2), reason="  Direct debit returned:\n  account closed ")
+    got = receipt(resp, "the reversal", 200)
+    eq((got["id"], got["reversed_on"], got["reason"], got["allocated"], got["unapplied"]),
+       (pid, day(-2), "Direct debit returned: account closed", "0.00", "0.00"),
+       "reversed: none of it counts")
+    eq(got["allocs"], [(x, "invoice", "4.00", day(-4), "10.00")], "what it had settled")
+    eq(receipt(c.srv.request("GET", "/v1/payments/" + pid, key=c.keys[OTHER]),
+               "read back by its dealer", 200), got, "GET shows the reversal")
+    expect_error(reverse(c, pid, day(0)), 409, "already-reversed", "reversed twice")
+    for d in (day(-5), day(-4), day(-3)):
+        eq(aging(c, d), before[d], "as of %s, before the reversal: unchanged" % d)
+    expect_row(aging(c, day(-2)), "on the reversal's day", OTHER, OTHER, current="10.00",
+               total="10.00", balance="10.00")
+    expect_row(aging(c, day(0)), "today", OTHER, OTHER, current="10.00", total="10.00",
+               unapplied="38.00", balance="-28.00")
+    expect_row(aging(c, day(6)), "x past due", OTHER, OTHER, days_1_30="10.00",
+               total="10.00", unapplied="38.00", balance="-28.00")
+    for d in (day(-2), day(0), day(6)):
+        eq([a for a in aging(c, d) if a["dealer"] != OTHER],
+           [a for a in before[d] if a["dealer"] != OTHER], "as of %s: nobody else's" % d)
+    out = c.srv.ctl("audit", "list", "--entity", "payment", "--id", pid).stdout
+    check("payment.reverse" in out, "audited: " + out[-600:])
+
+    # A cheque on account three days ago, 1.00 of it applied today to a new
+    # invoice y: it cannot be reversed before today; reversed today its
+    # cash is gone and can never be applied.
+    y = order(c, OTHER, [("REFLECTOR", "1")])
+    r = pay(c, ("dealer", OTHER), day(-3), "5.00", "CHQ-0001", method="cheque", auto=False)
+    cheque = r["id"]
+    path = "/v1/payments/%s/allocations" % cheque
+    got = receipt(c.srv.request("POST", path, key=c.finance,
+                                body=dd.application_xml([(y, "1.00")])), "apply 1.00", 200)
+    eq((got["allocs"], got["unapplied"]), ([(y, "invoice", "1.00", day(0), "9.00")], "4.00"),
+       "1.00 applied today")
+    expect_error(reverse(c, cheque, day(-1), reason="Cheque returned unpaid"), 422,
+                 "invalid-payment", "before its allocation counts")
+    yesterday = aging(c, day(-1))
+    expect_row(yesterday, "yesterday", OTHER, OTHER, current="10.00", total="10.00",
+               unapplied="5.00", balance="5.00")
+    got = receipt(reverse(c, cheque, day(0), reason="Cheque returned unpaid"), "cheque", 200)
+    eq((got["reversed_on"], got["allocated"], got["unapplied"]), (day(0), "0.00", "0.00"),
+       "the cheque reversed")
+    expect_error(c.srv.request("POST", path, key=c.finance,
+                               body=dd.application_xml([(y, "1.00")])), 422,
+                 "payment-reversed", "applying a reversed payment's cash")
+    expect_error(c.srv.request("POST", path, key=c.finance,
+                               body='<PaymentApplication xmlns="%s"/>' % NS), 422,
+                 "payment-reversed", "applying it oldest due first")
+    eq(aging(c, day(-1)), yesterday, "as of yesterday: unchanged")
+    expect_row(aging(c, day(0)), "x and y open", OTHER, OTHER, current="20.00",
+               total="20.00", unapplied="38.00", balance="-18.00")
+
+    # A refund reversed: its credit note is owed again. Replayed with its
+    # Idempotency-Key, the same answer.
+    z = order(c, OTHER, [("REFLECTOR", "1")])
+    cn = credit_in_full(c, z)
+    rf = receipt(c.srv.request("POST", "/v1/invoices/%s/refunds" % cn, key=c.finance,
+                               body=dd.refund_xml(day(0), "10.00", "OUT-REV-1")), "refund")
+    expect_row(aging(c, day(0)), "refunded", OTHER, OTHER, current="30.00", total="30.00",
+               unapplied="38.00", balance="-8.00")
+    hdr = {"Idempotency-Key": "reverse-refund-1"}
+    resp = reverse(c, rf["id"], day(0), reason="Refund bounced: wrong IBAN", headers=hdr)
+    got = receipt(resp, "the refund reversed", 200)
+    eq((got["direction"], got["allocs"], got["reversed_on"]),
+       ("refund", [(cn, "credit-note", "10.00", day(0), "10.00")], day(0)),
+       "the credit note owes 10.00 again")
+    again = reverse(c, rf["id"], day(0), reason="Refund bounced: wrong IBAN", headers=hdr)
+    eq((again.status, again.body), (resp.status, resp.body), "replayed")
+    expect_row(aging(c, day(0)), "owed again", OTHER, OTHER, current="30.00", total="30.00",
+               credits="10.00", unapplied="38.00", balance="-18.00")
+
+    # A set-off: reversing its refund half reverses the received half too.
+    v = order(c, OTHER, [("REFLECTOR", "1")])
+    cn2 = credit_in_full(c, v)
+    so = receipt(c.srv.request("POST", "/v1/invoices/%s/set-offs" % cn2, key=c.finance,
+                               body=set_off_xml("10.00", "SO-REV", [(v, "10.00")])), "set-off")
+    expect_row(aging(c, day(0)), "set off", OTHER, OTHER, current="30.00", total="30.00",
+               credits="10.00", unapplied="38.00", balance="-18.00")
+    half = c.srv.sql("SELECT id FROM payments WHERE reference = 'SO-REV' AND "
+                     "direction = 'refund'").split()[-1]
+    got = receipt(reverse(c, half, day(0), reason="Set off against the wrong invoice"),
+                  "the set-off reversed", 200)
+    eq((got["direction"], got["allocs"], got["reversed_on"]),
+       ("refund", [(cn2, "credit-note", "10.00", day(0), "10.00")], day(0)), "the refund half")
+    got = receipt(c.srv.request("GET", "/v1/payments/" + so["id"], key=c.finance),
+                  "the received half", 200)
+    eq((got["allocs"], got["reversed_on"], got["reason"], got["allocated"]),
+       ([(v, "invoice", "10.00", day(0), "10.00")], day(0), "Set off against the wrong invoice",
+        "0.00"), "reversed with it")
+    expect_error(reverse(c, so["id"], day(0)), 409, "already-reversed", "the other half")
+    expect_row(aging(c, day(0)), "both open again", OTHER, OTHER, current="40.00",
+               total="40.00", credits="20.00", unapplied="38.00", balance="-18.00")
+    for h in (half, so["id"]):
+        out = c.srv.ctl("audit", "list", "--entity", "payment", "--id", h).stdout
+        check("payment.reverse" in out, "both halves audited: " + out[-600:])
+
+    # From the command line: --reason is required, --date defaults to today.
+    r = pay(c, ("dealer", OTHER), day(0), "2.00", "CLI-REV-1", auto=False)
+    bad = c.srv.ctl("payment", "reverse", r["id"], check_rc=False)
+    check(bad.returncode == 2 and "--reason" in bad.stderr, "no --reason: " + bad.stderr)
+    bad = c.srv.ctl("payment", "reverse", r["id"], "--reason", "Early", "--date", day(1),
+                    check_rc=False)
+    check(bad.returncode == 1 and "invalid-payment" in bad.stderr, "tomorrow: " + bad.stderr)
+    for reason, what in (("Bounced\x07", "a control character"), ("\udcff", "not UTF-8"),
+                         ("\u00e9" * 501, "501 characters"), (" \t ", "blank")):
+        bad = c.srv.ctl("payment", "reverse", r["id"], "--reason", reason, check_rc=False)
+        check(bad.returncode == 1 and "invalid-payment" in bad.stderr,
+              "a reason, %s: %s" % (what, bad.stderr))
+    out = c.srv.ctl("payment", "reverse", r["id"], "--reason", "\u00e9" * 500, "--date",
+                    day(1), check_rc=False)
+    check(out.returncode == 1 and "future" in out.stderr, "500 characters are a reason")
+    out = c.srv.ctl("payment", "reverse", r["id"], "--reason", "Booked to the wrong dealer").stdout
+    check("reversed on %s by " % day(0) in out and ": Booked to the wrong dealer" in out and
+          "allocated 0.00 EUR, unapplied 0.00 EUR" in out, "the receipt: " + out)
+    bad = c.srv.ctl("payment", "reverse", r["id"], "--reason", "Again", check_rc=False)
+    check(bad.returncode == 1 and "already-reversed" in bad.stderr, "twice: " + bad.stderr)
+    show = c.srv.ctl("payment", "show", pid).stdout
+    check("reversed on %s by " % day(-2) in show and "account closed" in show and x in show,
+          "payment show: " + show)
+    listing = list(csv.reader(io.StringIO(c.srv.ctl("payment", "list", "--format",
+                                                    "csv").stdout, newline="")))
+    eq(listing[0][-1], "REVERSED", "the list's last column")
+    reversed_ = {row[0]: row[-1] for row in listing[1:]}
+    eq((reversed_[pid], reversed_[cheque], reversed_[rf["id"]], reversed_[half],
+        reversed_[so["id"]], reversed_[r["id"]], reversed_[c.pay["partial"]]),
+       (day(-2), day(0), day(0), day(0), day(0), day(0), ""), "the REVERSED column")
+    expect_row(aging(c, day(0)), "after the CLI", OTHER, OTHER, current="40.00",
+               total="40.00", credits="20.00", unapplied="38.00", balance="-18.00")
+
+    # The journal undoes each on its day (default accounts: cash 1000,
+    # receivable 1200, unapplied cash 2100); a set-off moved nothing.
+    got = journal_entries(c, day(-5), day(0), "reversal:")
+    eq(got, {"reversal:" + pid: (day(-2), {"1000": -400, "1200": 400}),
+             "reversal:" + cheque: (day(0), {"1000": -500, "1200": 100, "2100": 400}),
+             "reversal:" + rf["id"]: (day(0), {"1000": 1000, "1200": -1000}),
+             "reversal:" + r["id"]: (day(0), {"1000": -200, "2100": 200})},
+       "the reversal entries")
+    eq(count(), str(int(n) + 6), "six payments reversed")
+
+
 def test_still_healthy(c):
     c.srv.healthy("after the payment tests")
     eq(c.srv.ctl("audit", "verify").returncode, 0, "the chain verifies")
     out = c.srv.ctl("audit", "list", "--entity", "payment", "--limit", "100").stdout
-    for action in ("payment.record", "payment.apply", "payment.refund"):
+    for action in ("payment.record", "payment.apply", "payment.refund", "payment.reverse"):
         check(action in out, "%s is audited" % action)
     log = c.srv.log_text()
     check("AddressSanitizer" not in log and "runtime error" not in log,

@@ -26,7 +26,9 @@ The server's today is the real date, so the history is made like this:
     money received before the invoice it pays, payments on account and
     automatically allocated, unapplied cash applied later (applied today,
     then dated back in SQL), credit notes set off against invoices and
-    refunded, and yen on account.
+    refunded, and yen on account; last, some of it reversed on backdated
+    ReversalDates: payments paid in full, paid in part or over, applied
+    later, in yen, a refund and a set-off.
 
 Then, for every month and plan, every month and dealer, and the totals:
 opening + written - earned - cancelled = closing to the cent, each month
@@ -41,7 +43,8 @@ entries match the other reports. And money: from the first day of the
 history up to every month end (and more days), per currency, the
 journal's receivable is the aging report's open invoices less open credit
 notes, its unapplied cash the aging's unapplied, and its cash what the
-payments table says was received less refunded.
+payments table says was received less refunded, less what reversals
+undid.
 """
 import calendar
 import datetime
@@ -76,6 +79,7 @@ ON_ACCOUNT = 8                # payments recorded unapplied, applied later
 AUTO_ALLOCATED = 8            # payments that settle the oldest due first
 REFUNDS = 40                  # credit notes paid out
 SET_OFFS = 8                  # claim settlements set off against parts invoices
+REVERSALS = 7                 # payments, a refund and a set-off reversed
 # The cash account configured, unapplied cash on its default.
 LEDGER = {"receivable": "1400", "vat_payable": "3806", "origin.other": "4950",
           "cash": "1010"}
@@ -490,9 +494,9 @@ def payments_through_the_api(c, rng):
     allocated, their unapplied cash applied later (the application is made
     today, then dated back in SQL to a day between the payment and today,
     as claims' decisions are), claim settlements set off against parts
-    invoices, and refunds of credit notes. One request at a time:
-    automatic allocation depends on what is open. Returns days worth an
-    aging identity of their own."""
+    invoices, refunds of credit notes, and last some of it reversed. One
+    request at a time: automatic allocation depends on what is open.
+    Returns days worth an aging identity of their own."""
     docs = rows_of(c.srv, "SELECT number, type, issue_date, currency, payable, dealer_id, "
                           "IF(buyer_party_id = dealer_id, 'dealer', 'customer') AS kind, "
                           "buyer_name FROM invoices ORDER BY issue_date, id")
@@ -616,6 +620,51 @@ def payments_through_the_api(c, rng):
         open_[n] = minor(r["allocs"][0][4], "EUR")
     sql_script(c.srv, "SET autocommit = 0;\n%s\nCOMMIT;" % "\n".join(moves))
     check(len(moves) >= 5, "unapplied cash applied on %d earlier days" % len(moves))
+    days.update(reversals(c, rng, between))
+    return days
+
+
+def reversals(c, rng, between):
+    """Reverses, through the API, received payments in euros paid in full,
+    paid in part or over, one applied later, one in yen, a refund and a
+    set-off (by either half), each on a day between its last allocation
+    (as dated back) and today. Returns the days and the days before."""
+    rows = rows_of(c.srv,
+                   "SELECT p.id, p.direction, p.method, p.currency, p.amount - (SELECT "
+                   "COALESCE(SUM(a.amount), 0) FROM payment_allocations a WHERE a.payment_id = "
+                   "p.id) AS unapplied, (SELECT COUNT(*) FROM payment_allocations a WHERE "
+                   "a.payment_id = p.id AND a.applied_on > p.received_date) AS later, "
+                   "GREATEST(p.received_date, (SELECT COALESCE(MAX(a.applied_on), "
+                   "p.received_date) FROM payment_allocations a JOIN payments h ON h.id = "
+                   "a.payment_id WHERE h.id = p.id OR (p.method = 'set-off' AND h.method = "
+                   "'set-off' AND h.payer_kind = p.payer_kind AND h.payer = p.payer AND "
+                   "h.reference = p.reference))) AS first FROM payments p ORDER BY p.id")
+    cash = [p for p in rows if p["method"] != "set-off"]
+    eur = [p for p in cash if p["direction"] == "received" and p["currency"] == "EUR"]
+    groups = (
+        ("applied later", [p for p in eur if int(p["later"]) > 0]),
+        ("paid in part or over", [p for p in eur if int(p["unapplied"]) > 0]),
+        ("paid in full", [p for p in eur if int(p["unapplied"]) == 0]),
+        ("paid in full", [p for p in eur if int(p["unapplied"]) == 0]),
+        ("in yen", [p for p in cash if p["currency"] == "JPY"]),
+        ("a refund", [p for p in cash if p["direction"] == "refund"]),
+        ("a set-off", [p for p in rows if p["method"] == "set-off"]),
+    )
+    eq(len(groups), REVERSALS, "a payment of each kind")
+    chosen, days = [], set()
+    for what, group in groups:
+        group = [p for p in group if p not in chosen]
+        check(group, "a payment to reverse: %s" % what)
+        chosen.append(rng.choice(group))
+    for p in chosen:
+        day = between(datetime.date.fromisoformat(p["first"]), TODAY)
+        r = dd.payment_receipt(c.srv.request(
+            "POST", "/v1/payments/%s/reversal" % p["id"], key=c.finance,
+            body=dd.reversal_xml(day.isoformat(), "Returned by the bank")),
+            "reversing payment %s on %s" % (p["id"], day), 200)
+        eq((r["reversed_on"], r["allocated"]), (day.isoformat(), amount_text(0, p["currency"])),
+           "payment %s reversed" % p["id"])
+        days.update((day - datetime.timedelta(days=1), day))
     return days
 
 
@@ -1002,12 +1051,15 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
                                 (a credit balance)
       receivable - unapplied  = the aging as of D: sum of balance
       cash (1010)             = received - refunded up to D (payments,
-                                but not set-offs: no money moved)
+                                but not set-offs: no money moved), less
+                                what the reversals up to D undid
 
     and the money entries are the payments table's: a payment:ID with the
     amount in cash for every payment received, a refund:ID for every
     refund, an apply:ID for every allocation applied after its payment's
-    day, and a setoff:ID only for a set-off that waited for an invoice."""
+    day, a setoff:ID only for a set-off that waited for an invoice, and a
+    reversal:ID with the amount back out of cash for every reversed
+    payment and refund (a reversed set-off has none: it moved nothing)."""
     first = min(datetime.date.fromisoformat(rows_of(c.srv, sql)[0]["d"]) for sql in (
         "SELECT MIN(issue_date) AS d FROM invoices",
         "SELECT MIN(received_date) AS d FROM payments"))
@@ -1021,6 +1073,12 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
 
     payments = rows_of(c.srv, "SELECT id, direction, received_date AS day, currency, amount "
                               "FROM payments WHERE method <> 'set-off'")
+    reversed_ = rows_of(c.srv, "SELECT p.id, p.direction, r.reversed_on AS day, p.currency, "
+                               "p.amount, p.method FROM payment_reversals r JOIN payments p ON "
+                               "p.id = r.payment_id")
+    check(len([r for r in reversed_ if r["method"] != "set-off"]) == REVERSALS - 1 and
+          len([r for r in reversed_ if r["method"] == "set-off"]) == 2,
+          "payments, a refund and both halves of a set-off reversed: %s" % reversed_)
     set_offs = rows_of(c.srv, "SELECT id, amount, (SELECT COALESCE(SUM(a.amount), 0) FROM "
                               "payment_allocations a WHERE a.payment_id = p.id AND "
                               "a.applied_on = p.received_date) AS same_day FROM payments p "
@@ -1042,6 +1100,9 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
             net = sum(minor(a["balance"], cur) for a in mine)
             cash = sum(int(p["amount"]) * (1 if p["direction"] == "received" else -1)
                        for p in payments if p["currency"] == cur and p["day"] <= iso)
+            cash -= sum(int(p["amount"]) * (1 if p["direction"] == "received" else -1)
+                        for p in reversed_ if p["currency"] == cur and p["day"] <= iso and
+                        p["method"] != "set-off")
             what = "%s %s" % (iso, cur)
             eq(balance(RECEIVABLE, cur, iso), open_net,
                "%s: receivable = the aging's open invoices less open credit notes" % what)
@@ -1049,7 +1110,8 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
                "%s: unapplied cash = the aging's unapplied" % what)
             eq(balance(RECEIVABLE, cur, iso) + balance(UNAPPLIED, cur, iso), net,
                "%s: receivable less unapplied cash = the aging's balance" % what)
-            eq(balance(CASH, cur, iso), cash, "%s: cash = received - refunded" % what)
+            eq(balance(CASH, cur, iso), cash, "%s: cash = received - refunded, less what "
+               "reversals undid" % what)
             for name, v in (("receivable", open_net), ("unapplied", unapplied), ("cash", cash)):
                 if v and day < TODAY:
                     seen[name].add(cur)
@@ -1063,7 +1125,13 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
             got[r["entry"]] += r["amount"]
     want = {"%s:%s" % ("payment" if p["direction"] == "received" else "refund", p["id"]):
             int(p["amount"]) * (1 if p["direction"] == "received" else -1) for p in payments}
-    eq(dict(got), want, "one entry per payment and refund, its amount in cash")
+    want.update({"reversal:" + p["id"]: int(p["amount"]) * (-1 if p["direction"] == "received"
+                                                             else 1)
+                 for p in reversed_ if p["method"] != "set-off"})
+    eq(dict(got), want, "one entry per payment, refund and their reversals, its amount in cash")
+    eq({r["entry"] for r in rows if r["entry"].startswith("reversal:")},
+       {"reversal:" + p["id"] for p in reversed_ if p["method"] != "set-off"},
+       "a reversal entry for every reversed payment and refund, none for a set-off")
     eq({r["entry"] for r in rows if r["entry"].startswith("setoff:")},
        {"setoff:" + p["id"] for p in set_offs if int(p["same_day"]) < int(p["amount"])},
        "a set-off has an entry only when part of it waited for an invoice")
@@ -1078,8 +1146,8 @@ def test_money_in_the_journal_matches_aging_and_payments(c):
     for r in rows:
         if r["account"] in (CASH, UNAPPLIED):
             kinds[r["entry"].split(":")[0]] += 1
-    check({"apply", "payment", "refund"} <= set(kinds) <= {"apply", "payment", "refund",
-                                                           "setoff"},
+    check({"apply", "payment", "refund", "reversal"} <= set(kinds) <=
+          {"apply", "payment", "refund", "setoff", "reversal"},
           "the entries on cash and unapplied cash: %s" % dict(kinds))
     harness.diag("%d days; cash and unapplied cash lines: %s" % (len(days), dict(kinds)))
 
