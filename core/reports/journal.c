@@ -361,6 +361,31 @@ claims(journal *j)
  * reversals
  * ------------------------------------------------------------------------ */
 
+/* Books money that moved into e, times sign (-1 undoes it: a reversal):
+ * a payment received to cash, settled of it to receivable, the rest to
+ * unapplied cash; a refund from cash to receivable; a set-off, where no
+ * money moved (the credit note's side debits receivable, the invoices'
+ * side credits it), only the part not settled, which waits in unapplied
+ * cash for an invoice issued later. */
+static void
+book_money(journal *j, ledger_entry *e, bool refund, bool set_off, int64_t amount,
+    int64_t settled, int sign)
+{
+	const ledger_accounts *acc = j->acc;
+
+	if (set_off) {
+		ledger_entry_add(e, acc->account[ACC_RECEIVABLE], sign * (amount - settled));
+		ledger_entry_add(e, acc->account[ACC_UNAPPLIED_CASH], -sign * (amount - settled));
+	} else if (refund) {
+		ledger_entry_add(e, acc->account[ACC_RECEIVABLE], sign * amount);
+		ledger_entry_add(e, acc->account[ACC_CASH], -sign * amount);
+	} else {
+		ledger_entry_add(e, acc->account[ACC_CASH], sign * amount);
+		ledger_entry_add(e, acc->account[ACC_RECEIVABLE], -sign * settled);
+		ledger_entry_add(e, acc->account[ACC_UNAPPLIED_CASH], -sign * (amount - settled));
+	}
+}
+
 /* payment:ID, refund:ID or setoff:ID, dated the day of the payment. */
 static int
 payment_entry(journal *j, db_rows *r)
@@ -380,26 +405,16 @@ payment_entry(journal *j, db_rows *r)
 		return 0; /* booked with its received half */
 	db_rows_date(r, 3, &day);
 	ledger_entry_init(&e);
+	book_money(j, &e, refund, set_off, amount, same_day, 1);
 	if (set_off) {
-		/* No money moved: the credit note's side debits receivable, the
-		 * invoices' side credits it, so this entry is empty unless an
-		 * invoice was issued after the set-off's day and its part waits
-		 * in unapplied cash. */
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount - same_day);
-		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
 		snprintf(id, sizeof id, "setoff:%" PRId64, id_num);
 		snprintf(text, sizeof text, "credit note %s set off against invoices of %s %s",
 		    credit_note, kind, payer);
 	} else if (refund) {
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], amount);
-		ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
 		snprintf(id, sizeof id, "refund:%" PRId64, id_num);
 		snprintf(text, sizeof text, "refund to %s %s, credit note %s", kind, payer,
 		    credit_note);
 	} else {
-		ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -same_day);
-		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], -(amount - same_day));
 		snprintf(id, sizeof id, "payment:%" PRId64, id_num);
 		snprintf(text, sizeof text, "payment received from %s %s", kind, payer);
 	}
@@ -485,20 +500,12 @@ reversal_entry(journal *j, db_rows *r)
 		return 0; /* reversed with its received half */
 	db_rows_date(r, 1, &day);
 	ledger_entry_init(&e);
+	book_money(j, &e, refund, set_off, amount, allocated, -1);
 	if (set_off) {
-		/* Both sides sat in receivable: only what waited in unapplied
-		 * cash for an invoice (never, once all of it is allocated) moves. */
-		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount - allocated);
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -(amount - allocated));
 		snprintf(text, sizeof text, "set-off with %s %s reversed: %s", kind, payer, reason);
 	} else if (refund) {
-		ledger_entry_add(&e, j->acc->account[ACC_CASH], amount);
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], -amount);
 		snprintf(text, sizeof text, "refund to %s %s reversed: %s", kind, payer, reason);
 	} else {
-		ledger_entry_add(&e, j->acc->account[ACC_CASH], -amount);
-		ledger_entry_add(&e, j->acc->account[ACC_RECEIVABLE], allocated);
-		ledger_entry_add(&e, j->acc->account[ACC_UNAPPLIED_CASH], amount - allocated);
 		snprintf(text, sizeof text, "payment received from %s %s reversed: %s", kind, payer,
 		    reason);
 	}
