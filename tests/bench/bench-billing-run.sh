@@ -186,18 +186,7 @@ email = billing@warranty.example
 iban = DE02120300000000202051
 EOF
 echo "bench: preparing the private MariaDB in $TMP/state ..."
-timeout 180 "$CONTRACTCTL" -c "$TMP/contractd.conf" db migrate >"$TMP/migrate.log" 2>&1 || {
-	echo "bench: contractctl db migrate failed:" >&2
-	cat "$TMP/migrate.log" >&2
-	exit 1
-}
-"$CONTRACTD" -c "$TMP/contractd.conf" </dev/null >"$TMP/contractd.log" 2>&1 &
-CD_PID=$!
-wait_http "http://127.0.0.1:$CD_PORT/healthz" 90 || {
-	echo "bench: contractd did not come up:" >&2
-	tail -20 "$TMP/contractd.log" >&2
-	exit 1
-}
+start_contractd
 MARIADB_PID=$(cat "$TMP/state/mariadb/mariadb.pid" 2>/dev/null || echo 0)
 
 # With contractd running, contractctl uses its MariaDB instead of starting one.

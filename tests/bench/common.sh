@@ -1,6 +1,7 @@
 # common.sh — what the benches share: a temporary directory that is
 # removed at the end with every process started in it stopped, a free
-# loopback port, and waiting for a URL. Sourced by the bench scripts.
+# loopback port, waiting for a URL, and starting contractd. Sourced by the
+# bench scripts.
 
 TMP=$(mktemp -d /tmp/cd-bench.XXXXXX)
 CD_PID=
@@ -26,6 +27,24 @@ while time.monotonic() < deadline:
     time.sleep(0.2)
 sys.exit(1)
 EOF
+}
+
+# Migrates the database of $TMP/contractd.conf (its private MariaDB comes
+# up) and starts contractd on $CD_PORT in the background (CD_PID); exits
+# the bench with the logs when either fails.
+start_contractd() {
+	timeout 180 "$CONTRACTCTL" -c "$TMP/contractd.conf" db migrate >"$TMP/migrate.log" 2>&1 || {
+		echo "bench: contractctl db migrate failed:" >&2
+		cat "$TMP/migrate.log" >&2
+		exit 1
+	}
+	"$CONTRACTD" -c "$TMP/contractd.conf" </dev/null >"$TMP/contractd.log" 2>&1 &
+	CD_PID=$!
+	wait_http "http://127.0.0.1:$CD_PORT/healthz" 90 || {
+		echo "bench: contractd did not come up:" >&2
+		tail -20 "$TMP/contractd.log" >&2
+		exit 1
+	}
 }
 
 # Sends TERM to a pid, waits up to $2 seconds, then KILL.
